@@ -1,0 +1,123 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/weir-io/weir/internal/recordbatch"
+	"github.com/weir-io/weir/internal/storage/commitlog"
+)
+
+// AppendResult says where an appended batch went.
+type AppendResult struct {
+	BaseOffset int64
+	LastOffset int64
+	// LogAppendTime is the broker's timestamp for topics with
+	// message.timestamp.type=LogAppendTime, -1 otherwise.
+	LogAppendTime int64
+	// LogStart is the partition's log start offset after the append.
+	LogStart int64
+
+	end uint64 // log position just past the entry
+}
+
+// Append validates batch, a single Kafka v2 record batch, assigns its base
+// offset, and writes it to the log. It modifies batch in place (the base
+// offset, and for LogAppendTime topics the timestamps and CRC). When Append
+// returns the batch is readable; WaitDurable says when it is durable.
+func (p *Partition) Append(batch []byte) (AppendResult, error) {
+	e := p.e
+	if e.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	h, err := recordbatch.Validate(batch)
+	if err != nil {
+		return AppendResult{}, batchError(err)
+	}
+	if h.NumRecords <= 0 {
+		return AppendResult{}, fmt.Errorf("%w: a batch without records", ErrCorruptMessage)
+	}
+	config := p.Config()
+	if len(batch) > int(config.MaxMessageBytes) {
+		return AppendResult{}, fmt.Errorf("%w: %d bytes, max.message.bytes is %d", ErrMessageTooLarge, len(batch), config.MaxMessageBytes)
+	}
+	now := e.now()
+	result := AppendResult{LogAppendTime: -1}
+
+	e.applyMu.RLock()
+	defer e.applyMu.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.deleted {
+		return AppendResult{}, fmt.Errorf("%w: %s/%d was deleted", ErrUnknownTopicOrPartition, p.topic.name, p.index)
+	}
+	base := p.mu.logEnd
+	recordbatch.SetBaseOffset(batch, base)
+	if config.LogAppendTime {
+		recordbatch.SetLogAppendTime(batch, now)
+		h.MaxTimestamp = now
+		result.LogAppendTime = now
+	}
+	pos, size, err := e.log.Append(kindData, p.id, dataHeader(now), batch)
+	if err != nil {
+		return AppendResult{}, logError("append", err)
+	}
+	ie := indexEntry{base: base, position: pos, size: uint32(size), lastDelta: h.LastOffsetDelta, maxTs: h.MaxTimestamp, appendTime: now}
+	if err := p.indexLocked(ie); err != nil {
+		return AppendResult{}, fmt.Errorf("%w: index batch: %v", ErrStorage, err)
+	}
+	p.addedLocked(ie)
+	e.addLive(pos, int64(size))
+	result.BaseOffset, result.LastOffset = base, ie.last()
+	result.LogStart = p.mu.logStart
+	result.end = pos + uint64(size)
+	return result, nil
+}
+
+// indexLocked writes the index entry of a new batch, and a time index
+// entry when it raises the running max timestamp.
+// REQUIRES: p.mu is held.
+func (p *Partition) indexLocked(ie indexEntry) error {
+	b := p.e.db.NewBatch()
+	defer b.Close()
+	if err := putIndex(b, p.id, ie); err != nil {
+		return err
+	}
+	raised := ie.maxTs > p.mu.runningMax
+	if raised {
+		if err := b.Set(timeKey(p.id, ie.maxTs), encodeInt64(ie.base), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	if raised {
+		p.mu.runningMax = ie.maxTs
+	}
+	return nil
+}
+
+// WaitDurable returns when the append is durable under the engine's
+// durability policy: after the fsync that covers it for durable, at once
+// for interval and none (which promise nothing more).
+func (e *Engine) WaitDurable(ctx context.Context, r AppendResult) error {
+	if e.opts.Durability.Mode != commitlog.Durable {
+		return nil
+	}
+	if err := e.log.WaitSynced(ctx, r.end); err != nil {
+		return logError("wait for fsync", err)
+	}
+	return nil
+}
+
+// AppendDurable appends and waits until the batch is durable.
+func (p *Partition) AppendDurable(ctx context.Context, batch []byte) (AppendResult, error) {
+	r, err := p.Append(batch)
+	if err != nil {
+		return r, err
+	}
+	return r, p.e.WaitDurable(ctx, r)
+}

@@ -1,0 +1,128 @@
+package storage
+
+import (
+	"sync"
+)
+
+// Partition is one partition of a topic. Its methods are safe for
+// concurrent use.
+type Partition struct {
+	e     *Engine
+	id    uint64
+	topic *topic
+	index int32
+
+	mu struct {
+		sync.Mutex
+		// Invariant: logStart <= logEnd; highWatermark == logEnd on one
+		// node; lastStable <= highWatermark.
+		logStart      int64
+		logEnd        int64 // offset the next batch gets
+		highWatermark int64
+		lastStable    int64 // -1: follows the high watermark
+		size          int64 // bytes of the live batches
+		first         indexEntry
+		last          indexEntry // valid when logStart < logEnd
+		batches       int64      // live batches
+		runningMax    int64      // largest max timestamp the time index holds
+		maxTs         int64      // valid unless maxTsStale
+		maxTsBase     int64      // base offset of the batch holding maxTs
+		maxTsStale    bool       // the batch holding the max was removed
+		cleanedUpTo   int64      // compaction ran over [logStart, cleanedUpTo)
+		dirtyBytes    int64      // bytes of batches at or after cleanedUpTo
+		deleted       bool
+	}
+}
+
+// Offsets are a partition's offsets and timestamps at one moment.
+type Offsets struct {
+	LogStart      int64
+	LogEnd        int64
+	HighWatermark int64
+	LastStable    int64
+	// Size is the bytes of the partition's batches.
+	Size int64
+	// Batches is the number of the partition's batches.
+	Batches int64
+}
+
+// ID returns the partition's engine-wide id, which is never reused.
+func (p *Partition) ID() uint64 { return p.id }
+
+// Topic returns the name of the partition's topic.
+func (p *Partition) Topic() string { return p.topic.name }
+
+// Index returns the partition's number within its topic.
+func (p *Partition) Index() int32 { return p.index }
+
+// Offsets returns the partition's offsets.
+func (p *Partition) Offsets() Offsets {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.offsetsLocked()
+}
+
+// REQUIRES: p.mu is held.
+func (p *Partition) offsetsLocked() Offsets {
+	lso := p.mu.lastStable
+	if lso < 0 || lso > p.mu.highWatermark {
+		lso = p.mu.highWatermark
+	}
+	return Offsets{
+		LogStart:      p.mu.logStart,
+		LogEnd:        p.mu.logEnd,
+		HighWatermark: p.mu.highWatermark,
+		LastStable:    lso,
+		Size:          p.mu.size,
+		Batches:       p.mu.batches,
+	}
+}
+
+// SetLastStable bounds the last stable offset (transactions set it below
+// the first open transaction); -1 makes it follow the high watermark.
+func (p *Partition) SetLastStable(offset int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mu.lastStable = offset
+}
+
+// Config returns the configs of the partition's topic.
+func (p *Partition) Config() TopicConfig {
+	p.e.mu.RLock()
+	defer p.e.mu.RUnlock()
+	return p.topic.config
+}
+
+// addedLocked updates the state after a batch was appended at the end.
+// REQUIRES: p.mu is held.
+func (p *Partition) addedLocked(ie indexEntry) {
+	if p.mu.batches == 0 {
+		p.mu.first = ie
+		p.mu.maxTs, p.mu.maxTsBase, p.mu.maxTsStale = ie.maxTs, ie.base, false
+	} else if !p.mu.maxTsStale && ie.maxTs > p.mu.maxTs {
+		p.mu.maxTs, p.mu.maxTsBase = ie.maxTs, ie.base
+	}
+	p.mu.last = ie
+	p.mu.batches++
+	p.mu.size += ie.batchBytes()
+	if ie.base >= p.mu.cleanedUpTo {
+		p.mu.dirtyBytes += ie.batchBytes()
+	}
+	p.mu.logEnd = ie.last() + 1
+	p.mu.highWatermark = p.mu.logEnd
+}
+
+// removedLocked updates the state after batches were removed.
+// REQUIRES: p.mu is held.
+func (p *Partition) removedLocked(removed []indexEntry) {
+	for _, ie := range removed {
+		p.mu.batches--
+		p.mu.size -= ie.batchBytes()
+		if ie.base >= p.mu.cleanedUpTo {
+			p.mu.dirtyBytes -= ie.batchBytes()
+		}
+		if ie.base == p.mu.maxTsBase {
+			p.mu.maxTsStale = true // recomputed when asked (MaxTimestamp)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/weir-io/weir/internal/storage/commitlog"
+)
+
+// ReadResult is what a read returns.
+type ReadResult struct {
+	// Records holds whole batches, back to back, exactly as they were
+	// stored. The first batch is the one holding the offset read from (or
+	// the first after it, where compaction left a gap), so it may start
+	// before that offset, as in Kafka.
+	Records []byte
+	// Batches is the number of batches in Records.
+	Batches int
+	// The partition's offsets when it was read.
+	LogStart      int64
+	HighWatermark int64
+	LastStable    int64
+}
+
+// maxReadAttempts bounds the retries of a read whose batch the cleaner
+// moved between the index lookup and the read.
+const maxReadAttempts = 4
+
+// Read returns the batches from the one holding offset onwards, up to
+// maxBytes; the first batch is returned whole even if it is larger (as
+// Kafka does, so that a consumer always makes progress). An offset below the
+// log start or above the high watermark is ErrOffsetOutOfRange; at the high
+// watermark the result is empty. Every batch's checksum is verified; damaged
+// bytes are an ErrStorage, never returned.
+func (p *Partition) Read(offset int64, maxBytes int) (ReadResult, error) {
+	var err error
+	for range maxReadAttempts {
+		var r ReadResult
+		r, err = p.read(offset, maxBytes)
+		if !errors.Is(err, commitlog.ErrNotFound) {
+			return r, err
+		}
+	}
+	return ReadResult{}, logError("read", err)
+}
+
+func (p *Partition) read(offset int64, maxBytes int) (ReadResult, error) {
+	p.mu.Lock()
+	off := p.offsetsLocked()
+	last := p.mu.last
+	deleted := p.mu.deleted
+	p.mu.Unlock()
+	if deleted {
+		return ReadResult{}, fmt.Errorf("%w: %s/%d was deleted", ErrUnknownTopicOrPartition, p.topic.name, p.index)
+	}
+	if offset < off.LogStart || offset > off.HighWatermark {
+		return ReadResult{}, fmt.Errorf("%w: offset %d, log start %d, high watermark %d",
+			ErrOffsetOutOfRange, offset, off.LogStart, off.HighWatermark)
+	}
+	r := ReadResult{LogStart: off.LogStart, HighWatermark: off.HighWatermark, LastStable: off.LastStable}
+	if offset == off.HighWatermark || off.Batches == 0 {
+		return r, nil
+	}
+	entries, err := p.entriesFrom(offset, last, off.HighWatermark, maxBytes)
+	if err != nil {
+		return r, err
+	}
+	r.Records, err = p.readEntries(entries)
+	r.Batches = len(entries)
+	return r, err
+}
+
+// entriesFrom returns the index entries to read from offset, up to
+// maxBytes of batches (at least one), below the high watermark hw.
+func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxBytes int) ([]indexEntry, error) {
+	if last.base <= offset {
+		return []indexEntry{last}, nil
+	}
+	it, err := newIndexIter(p.e.db, p.id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: index: %v", ErrStorage, err)
+	}
+	defer it.Close()
+	first, ok, err := findBatch(p.e.db, p.id, offset)
+	if err != nil || !ok {
+		return nil, errors.Join(ErrStorage, fmt.Errorf("no batch at offset %d", offset), err)
+	}
+	entries := []indexEntry{first}
+	total := int(first.batchBytes())
+	for ok := it.SeekGE(indexKey(p.id, first.base+1)); ok; ok = it.Next() {
+		_, ie, err := decodeIndex(it.Key(), it.Value())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+		}
+		if ie.base >= hw || total+int(ie.batchBytes()) > maxBytes {
+			break
+		}
+		entries = append(entries, ie)
+		total += int(ie.batchBytes())
+	}
+	return entries, nil
+}
+
+// readEntries reads the entries' batches from the log, checking each.
+func (p *Partition) readEntries(entries []indexEntry) ([]byte, error) {
+	total := 0
+	for _, ie := range entries {
+		total += int(ie.size)
+	}
+	buf := make([]byte, total)
+	at, out := 0, 0
+	for _, ie := range entries {
+		raw := buf[at : at+int(ie.size) : at+int(ie.size)]
+		entry, _, err := p.e.log.ReadEntry(ie.position, int(ie.size), raw)
+		if errors.Is(err, commitlog.ErrNotFound) {
+			return nil, err
+		}
+		if err != nil {
+			p.e.logger.Error("damaged batch not served", "topic", p.topic.name, "partition", p.index, "offset", ie.base, "err", err)
+			return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+		}
+		if (entry.Kind != kindData && entry.Kind != kindReplace) || entry.Partition != p.id || len(entry.Payload) < dataPrefix {
+			return nil, fmt.Errorf("%w: index entry at offset %d points at an entry of kind %d for partition %d", ErrStorage, ie.base, entry.Kind, entry.Partition)
+		}
+		out += copy(buf[out:], entry.Payload[dataPrefix:])
+		at += int(ie.size)
+	}
+	return buf[:out], nil
+}
+
+// readBatch reads one batch.
+func (p *Partition) readBatch(ie indexEntry) ([]byte, error) {
+	return p.readEntries([]indexEntry{ie})
+}

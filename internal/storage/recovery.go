@@ -1,0 +1,278 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/weir-io/weir/internal/storage/commitlog"
+)
+
+// recover brings the index up to the end of the log and the in-memory
+// state up to the index. See the package documentation.
+func (e *Engine) recover() error {
+	started := time.Now()
+	v, err := get(e.db, keyCheckpoint)
+	if err != nil {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	var from uint64
+	if v != nil {
+		if len(v) != 8 {
+			return fmt.Errorf("malformed checkpoint of %d bytes", len(v))
+		}
+		from = binary.BigEndian.Uint64(v)
+	}
+	rp := &replayer{db: e.db}
+	rp.b = e.db.NewIndexedBatch()
+	log, report, err := commitlog.Open(commitlog.Options{
+		FS:          e.opts.FS,
+		Dir:         filepath.Join(e.opts.Dir, "log"),
+		SegmentSize: e.opts.SegmentSize,
+		Durability:  e.opts.Durability,
+		Logger:      e.logger,
+	}, from, rp.apply)
+	if err == nil {
+		err = rp.flush()
+	}
+	rp.b.Close()
+	if err != nil {
+		if log != nil {
+			log.Close()
+		}
+		return fmt.Errorf("replay commit log: %w", err)
+	}
+	e.log = log
+	e.checkpointed.Store(from)
+	if err := e.loadCatalog(); err != nil {
+		return fmt.Errorf("load catalog: %w", err)
+	}
+	dropped, err := e.deriveFromIndex()
+	if err != nil {
+		return fmt.Errorf("scan index: %w", err)
+	}
+	if err := e.Checkpoint(context.Background()); err != nil {
+		return fmt.Errorf("checkpoint after recovery: %w", err)
+	}
+	e.mu.RLock()
+	partitions := len(e.mu.byID)
+	e.mu.RUnlock()
+	e.logger.Info("storage opened",
+		"dir", e.opts.Dir, "partitions", partitions, "log_bytes", e.log.DiskUsage(),
+		"replayed_entries", report.Entries, "replayed_bytes", report.Bytes,
+		"torn_bytes_truncated", report.Truncated, "corruptions", len(report.Corruptions),
+		"index_entries_dropped", dropped, "took", time.Since(started))
+	return nil
+}
+
+// replayer applies log entries to the index in batches.
+type replayer struct {
+	db      *pebble.DB
+	b       *pebble.Batch
+	pending int
+}
+
+func (r *replayer) flush() error {
+	if r.pending == 0 {
+		return nil
+	}
+	if err := r.b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	r.b.Close()
+	r.b = r.db.NewIndexedBatch()
+	r.pending = 0
+	return nil
+}
+
+// apply applies one entry. Every kind is idempotent.
+func (r *replayer) apply(entry commitlog.Entry) error {
+	if err := r.applyEntry(entry); err != nil {
+		return err
+	}
+	r.pending++
+	if r.pending >= 1024 {
+		return r.flush()
+	}
+	return nil
+}
+
+func (r *replayer) applyEntry(entry commitlog.Entry) error {
+	switch entry.Kind {
+	case kindData, kindReplace:
+		appendTime, _, h, err := decodeData(entry.Payload)
+		if err != nil {
+			return fmt.Errorf("data entry at %d: %w", entry.Position, err)
+		}
+		if exists, err := get(r.b, partitionKey(entry.Partition)); err != nil || exists == nil {
+			return err // the partition was deleted since
+		}
+		ie := indexEntry{base: h.BaseOffset, position: entry.Position, size: uint32(entry.Size),
+			lastDelta: h.LastOffsetDelta, maxTs: h.MaxTimestamp, appendTime: appendTime}
+		if err := putIndex(r.b, entry.Partition, ie); err != nil {
+			return err
+		}
+		if entry.Kind == kindData {
+			runningMax, err := lastTimeIndex(r.b, entry.Partition)
+			if err != nil {
+				return err
+			}
+			if ie.maxTs > runningMax {
+				return r.b.Set(timeKey(entry.Partition, ie.maxTs), encodeInt64(ie.base), nil)
+			}
+		}
+		return nil
+	case kindRemove:
+		base, err := decodeInt64(entry.Payload)
+		if err != nil {
+			return fmt.Errorf("remove entry at %d: %w", entry.Position, err)
+		}
+		return r.b.Delete(indexKey(entry.Partition, base), nil)
+	case kindSetStart:
+		start, err := decodeInt64(entry.Payload)
+		if err != nil {
+			return fmt.Errorf("set-start entry at %d: %w", entry.Position, err)
+		}
+		_, _, err = applySetStart(r.b, entry.Partition, start)
+		return err
+	case kindCatalog:
+		var op catalogOp
+		if err := json.Unmarshal(entry.Payload, &op); err != nil {
+			return fmt.Errorf("catalog entry at %d: %w", entry.Position, err)
+		}
+		_, err := applyCatalog(r.b, op)
+		return err
+	}
+	return fmt.Errorf("entry at %d has unknown kind %d", entry.Position, entry.Kind)
+}
+
+// loadCatalog builds the in-memory topics and partitions from the index.
+func (e *Engine) loadCatalog() error {
+	v, err := get(e.db, keyCounters)
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		if e.mu.counters, err = decodeCounters(v); err != nil {
+			return err
+		}
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixTopic}, UpperBound: []byte{prefixTopic + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		var rec topicRecord
+		if err := json.Unmarshal(it.Value(), &rec); err != nil {
+			return fmt.Errorf("topic %q: %w", it.Key()[1:], err)
+		}
+		t := &topic{id: rec.ID, name: rec.Name, config: rec.Config}
+		if raw, err := hex.DecodeString(rec.UUID); err == nil {
+			copy(t.uuid[:], raw)
+		}
+		for i, pid := range rec.Partitions {
+			p := &Partition{e: e, id: pid, topic: t, index: int32(i)}
+			p.mu.lastStable = -1
+			p.mu.runningMax = -1 << 63
+			t.partitions = append(t.partitions, p)
+			e.mu.byID[pid] = p
+			e.mu.counters.nextPartitionID = max(e.mu.counters.nextPartitionID, pid+1)
+		}
+		e.mu.topics[t.name] = t
+		e.mu.counters.nextTopicID = max(e.mu.counters.nextTopicID, rec.ID+1)
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return e.loadPartitionRecords()
+}
+
+// loadPartitionRecords reads every partition's durable state in one pass.
+func (e *Engine) loadPartitionRecords() error {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixPartition}, UpperBound: []byte{prefixPartition + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(it.Key()) != 9 {
+			return fmt.Errorf("malformed partition key %x", it.Key())
+		}
+		p := e.mu.byID[binary.BigEndian.Uint64(it.Key()[1:])]
+		if p == nil {
+			continue
+		}
+		pr, err := decodePartitionRecord(it.Value())
+		if err != nil {
+			return fmt.Errorf("partition %d: %w", p.id, err)
+		}
+		p.mu.logStart, p.mu.cleanedUpTo = pr.logStart, pr.cleanedUpTo
+		p.mu.logEnd, p.mu.highWatermark = pr.logStart, pr.logStart
+	}
+	return it.Error()
+}
+
+// deriveFromIndex scans every index entry once: it derives each
+// partition's log end, size and timestamps and each segment's live bytes,
+// and drops entries that point outside the valid log. It returns the
+// number of entries dropped.
+func (e *Engine) deriveFromIndex() (int, error) {
+	segs := e.log.Segments()
+	segmentFor := func(pos uint64) (commitlog.SegmentInfo, bool) {
+		i := sort.Search(len(segs), func(i int) bool { return segs[i].Base > pos }) - 1
+		if i < 0 {
+			return commitlog.SegmentInfo{}, false
+		}
+		return segs[i], true
+	}
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixIndex}, UpperBound: []byte{prefixIndex + 1}})
+	if err != nil {
+		return 0, err
+	}
+	drop := e.db.NewBatch()
+	defer drop.Close()
+	dropped := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		pid, ie, err := decodeIndex(it.Key(), it.Value())
+		if err != nil {
+			it.Close()
+			return dropped, err
+		}
+		p := e.mu.byID[pid]
+		seg, inLog := segmentFor(ie.position)
+		valid := p != nil && inLog && ie.position >= seg.Base+commitlog.SegmentHeaderSize &&
+			ie.position+uint64(ie.size) <= seg.End && ie.last() >= p.mu.logStart && ie.size > entryOverhead
+		if !valid {
+			if p != nil {
+				e.logger.Warn("index entry points outside the valid log; dropping it",
+					"topic", p.topic.name, "partition", p.index, "offset", ie.base, "position", ie.position)
+			}
+			if err := drop.Delete(append([]byte(nil), it.Key()...), nil); err != nil {
+				it.Close()
+				return dropped, err
+			}
+			dropped++
+			continue
+		}
+		p.addedLocked(ie)
+		p.mu.runningMax = max(p.mu.runningMax, ie.maxTs)
+		e.segMu.live[seg.Base] += int64(ie.size)
+	}
+	if err := it.Close(); err != nil {
+		return dropped, err
+	}
+	if dropped > 0 {
+		if err := drop.Commit(pebble.Sync); err != nil {
+			return dropped, err
+		}
+	}
+	return dropped, nil
+}

@@ -1,0 +1,190 @@
+package storage
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/recordbatch"
+)
+
+// maxDecompressed bounds what reading one batch's records may inflate to.
+const maxDecompressed = 256 << 20
+
+// OffsetForTime returns the first offset at or after the log start whose
+// record timestamp is at least ts, with that timestamp (ListOffsets by
+// time). found is false when no record is that recent.
+func (p *Partition) OffsetForTime(ts int64) (offset, timestamp int64, found bool, err error) {
+	p.mu.Lock()
+	off := p.offsetsLocked()
+	p.mu.Unlock()
+	if off.Batches == 0 {
+		return -1, -1, false, nil
+	}
+	start, err := p.timeIndexHint(ts, off.LogStart)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%w: time index: %v", ErrStorage, err)
+	}
+	// From the hint (the first batch that raised the running max to ts
+	// or above), the first batch whose max timestamp reaches ts holds the
+	// record. Batches before the hint cannot (the running max was below ts).
+	from := max(start, off.LogStart)
+	for {
+		entries, err := p.batchesFrom(from, 256)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if len(entries) == 0 {
+			return -1, -1, false, nil
+		}
+		for _, ie := range entries {
+			if ie.maxTs < ts || ie.base >= off.HighWatermark {
+				continue
+			}
+			o, t, ok, err := p.firstRecordAtOrAfter(ie, ts, off.LogStart)
+			if err != nil || ok {
+				return o, t, ok, err
+			}
+		}
+		from = entries[len(entries)-1].base + 1
+	}
+}
+
+// timeIndexHint returns a base offset from which to look for ts: the batch
+// where the running max timestamp first reached ts, or the log start when
+// the time index cannot tell (its entry was removed by compaction or lies
+// below the log start).
+func (p *Partition) timeIndexHint(ts, logStart int64) (int64, error) {
+	lo, hi := partitionRange(prefixTime, p.id)
+	it, err := p.e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.SeekGE(timeKey(p.id, ts)) {
+		if err := it.Error(); err != nil {
+			return 0, err
+		}
+		// No batch ever raised the running max to ts: no record is that
+		// recent.
+		return math.MaxInt64, nil
+	}
+	base, err := decodeInt64(it.Value())
+	if err != nil {
+		return 0, err
+	}
+	ie, ok, err := findBatch(p.e.db, p.id, base)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || ie.base != base || base < logStart {
+		return logStart, nil
+	}
+	return base, nil
+}
+
+// batchesFrom returns up to n index entries from the batch holding offset.
+func (p *Partition) batchesFrom(offset int64, n int) ([]indexEntry, error) {
+	if offset == math.MaxInt64 {
+		return nil, nil
+	}
+	first, ok, err := findBatch(p.e.db, p.id, offset)
+	if err != nil {
+		return nil, fmt.Errorf("%w: index: %v", ErrStorage, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	entries, err := scanIndex(p.e.db, p.id, first.base, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: index: %v", ErrStorage, err)
+	}
+	return entries, nil
+}
+
+// firstRecordAtOrAfter finds, in one batch, the first record at or after
+// offset from whose timestamp is at least ts.
+func (p *Partition) firstRecordAtOrAfter(ie indexEntry, ts, from int64) (int64, int64, bool, error) {
+	h, records, err := p.records(ie)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	for _, r := range records {
+		o, t := recordOffsetTime(h, r)
+		if o >= from && t >= ts {
+			return o, t, true, nil
+		}
+	}
+	return 0, 0, false, nil
+}
+
+// MaxTimestamp returns the largest record timestamp of the partition and
+// the offset of the first record carrying it (ListOffsets MAX_TIMESTAMP,
+// KIP-734); found is false for an empty partition.
+func (p *Partition) MaxTimestamp() (offset, timestamp int64, found bool, err error) {
+	p.mu.Lock()
+	batches, maxTs, base, stale, logStart := p.mu.batches, p.mu.maxTs, p.mu.maxTsBase, p.mu.maxTsStale, p.mu.logStart
+	p.mu.Unlock()
+	if batches == 0 {
+		return -1, -1, false, nil
+	}
+	if stale {
+		// The batch that held the maximum was deleted: find the new one.
+		entries, err := p.batchesFrom(logStart, -1)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		maxTs, base = math.MinInt64, -1
+		for _, ie := range entries {
+			if ie.maxTs > maxTs {
+				maxTs, base = ie.maxTs, ie.base
+			}
+		}
+		if base < 0 {
+			return -1, -1, false, nil
+		}
+		p.mu.Lock()
+		if p.mu.maxTsStale {
+			p.mu.maxTs, p.mu.maxTsBase, p.mu.maxTsStale = maxTs, base, false
+		}
+		p.mu.Unlock()
+	}
+	ie, ok, err := findBatch(p.e.db, p.id, base)
+	if err != nil || !ok {
+		return 0, 0, false, fmt.Errorf("%w: batch %d of the max timestamp: %v", ErrStorage, base, err)
+	}
+	h, records, err := p.records(ie)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	for _, r := range records {
+		o, t := recordOffsetTime(h, r)
+		if t == h.MaxTimestamp && o >= logStart {
+			return o, t, true, nil
+		}
+	}
+	return ie.last(), h.MaxTimestamp, true, nil
+}
+
+// records reads and decodes one batch.
+func (p *Partition) records(ie indexEntry) (recordbatch.Header, []kmsg.Record, error) {
+	batch, err := p.readBatch(ie)
+	if err != nil {
+		return recordbatch.Header{}, nil, err
+	}
+	h, records, err := recordbatch.Records(batch, maxDecompressed)
+	if err != nil {
+		return h, nil, fmt.Errorf("%w: decode batch at offset %d: %v", ErrStorage, ie.base, err)
+	}
+	return h, records, nil
+}
+
+// recordOffsetTime returns a record's offset and timestamp.
+func recordOffsetTime(h recordbatch.Header, r kmsg.Record) (int64, int64) {
+	if h.LogAppendTime() {
+		return h.BaseOffset + int64(r.OffsetDelta), h.MaxTimestamp
+	}
+	return h.BaseOffset + int64(r.OffsetDelta), h.BaseTimestamp + r.TimestampDelta64
+}
