@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 )
 
 // decompress returns the records section src of a batch with codec c,
@@ -11,6 +12,7 @@ import (
 // never aliases src). It returns ErrTooLarge as soon as the output would
 // exceed limit bytes, and ErrCorrupt when src does not decompress.
 func decompress(c Codec, src []byte, limit int) ([]byte, error) {
+	limit = min(max(limit, 0), math.MaxInt-1) // readAllLimited reads limit+1
 	var out []byte
 	var err error
 	switch c {

@@ -3,6 +3,7 @@ package recordbatch
 import (
 	"bytes"
 	"errors"
+	"math"
 	"runtime"
 	"slices"
 	"testing"
@@ -25,6 +26,8 @@ func TestRecordsLimit(t *testing.T) {
 			{size, nil},
 			{size - 1, ErrTooLarge},
 			{0, ErrTooLarge},
+			{-1, ErrTooLarge},
+			{math.MaxInt, nil},
 		}
 		for _, tt := range tests {
 			if _, _, err := Records(b, tt.limit); !errors.Is(err, tt.want) {

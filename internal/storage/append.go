@@ -36,8 +36,10 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	if err != nil {
 		return AppendResult{}, batchError(err)
 	}
-	if h.NumRecords <= 0 {
-		return AppendResult{}, fmt.Errorf("%w: a batch without records", ErrCorruptMessage)
+	// As Kafka at produce time: a new batch has records, and its last
+	// offset delta matches their number (only compaction leaves gaps).
+	if h.NumRecords <= 0 || h.LastOffsetDelta != h.NumRecords-1 {
+		return AppendResult{}, fmt.Errorf("%w: %d records with last offset delta %d", ErrCorruptMessage, h.NumRecords, h.LastOffsetDelta)
 	}
 	config := p.Config()
 	if len(batch) > int(config.MaxMessageBytes) {

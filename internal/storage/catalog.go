@@ -210,7 +210,7 @@ func (e *Engine) catalogChange(op catalogOp) error {
 		return fmt.Errorf("encode catalog change: %w", err)
 	}
 	e.applyMu.RLock()
-	_, size, err := e.log.Append(kindCatalog, 0, payload)
+	_, _, err = e.log.Append(kindCatalog, 0, payload)
 	if err != nil {
 		e.applyMu.RUnlock()
 		return logError("log catalog change", err)
@@ -227,9 +227,11 @@ func (e *Engine) catalogChange(op catalogOp) error {
 	}
 	e.applyCatalogMemory(op, removed)
 	e.applyMu.RUnlock()
-	_ = size
 	if err := e.log.Sync(context.Background()); err != nil {
 		return logError("sync catalog change", err)
+	}
+	if err := e.writeCatalogFile(); err != nil {
+		return fmt.Errorf("%w: %v", ErrStorage, err)
 	}
 	return nil
 }

@@ -82,6 +82,12 @@ func (e *Engine) checkpointLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: write checkpoint: %v", ErrStorage, err)
 	}
 	e.checkpointed.Store(c)
+	if e.startsMoved.Swap(false) {
+		if err := e.writeCatalogFile(); err != nil {
+			e.startsMoved.Store(true)
+			return fmt.Errorf("%w: %v", ErrStorage, err)
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -24,9 +25,12 @@ type Engine struct {
 	log    *commitlog.Log
 	db     *pebble.DB
 
-	catalogMu sync.Mutex
-	cleanMu   sync.Mutex
-	applyMu   sync.RWMutex
+	catalogMu     sync.Mutex
+	cleanMu       sync.Mutex
+	applyMu       sync.RWMutex
+	catalogFileMu sync.Mutex // serialises writes of the catalog file
+
+	startsMoved atomic.Bool // a log start moved since the catalog file was written
 
 	mu struct {
 		sync.RWMutex
@@ -60,22 +64,17 @@ func Open(opts Options) (*Engine, error) {
 	}
 	cache := pebble.NewCache(opts.IndexCacheBytes)
 	defer cache.Unref()
-	db, err := pebble.Open(filepath.Join(opts.Dir, "index"), &pebble.Options{
-		Cache:  cache,
-		Logger: pebbleLogger{opts.Logger},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open index: %w", err)
-	}
-	e := &Engine{opts: opts, logger: opts.Logger, db: db, stop: make(chan struct{})}
-	e.mu.topics = make(map[string]*topic)
-	e.mu.byID = make(map[uint64]*Partition)
-	e.segMu.live = make(map[uint64]int64)
-	if err := e.recover(); err != nil {
-		if e.log != nil {
-			e.log.Close()
+	e, err := openOnce(opts, cache, false)
+	if errors.Is(err, errIndex) {
+		// The index cannot be used: set it aside and rebuild it from the
+		// log and the catalog file rather than refuse to start.
+		opts.Logger.Error("index damaged; rebuilding it from the commit log", "err", err)
+		if err := setAsideIndex(opts); err != nil {
+			return nil, err
 		}
-		db.Close()
+		e, err = openOnce(opts, cache, true)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if opts.CleanerInterval > 0 {
@@ -83,6 +82,48 @@ func Open(opts Options) (*Engine, error) {
 		go e.maintain()
 	}
 	return e, nil
+}
+
+// errIndex marks errors of the index (as opposed to the log): recovery
+// answers them by rebuilding the index.
+var errIndex = errors.New("index unusable")
+
+// openOnce opens the index and the log and recovers; with rebuild, the
+// index is new and is rebuilt from the whole log.
+func openOnce(opts Options, cache *pebble.Cache, rebuild bool) (*Engine, error) {
+	db, err := pebble.Open(filepath.Join(opts.Dir, "index"), &pebble.Options{
+		Cache:  cache,
+		Logger: pebbleLogger{opts.Logger},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: open: %v", errIndex, err)
+	}
+	e := &Engine{opts: opts, logger: opts.Logger, db: db, stop: make(chan struct{})}
+	e.mu.topics = make(map[string]*topic)
+	e.mu.byID = make(map[uint64]*Partition)
+	e.segMu.live = make(map[uint64]int64)
+	if err := e.recover(rebuild); err != nil {
+		if e.log != nil {
+			e.log.Close()
+		}
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// setAsideIndex renames a damaged index directory, keeping the last one
+// set aside for an operator to look at.
+func setAsideIndex(opts Options) error {
+	index := filepath.Join(opts.Dir, "index")
+	aside := index + ".damaged"
+	if err := opts.FS.RemoveAll(aside); err != nil {
+		return fmt.Errorf("remove old damaged index: %w", err)
+	}
+	if err := opts.FS.Rename(index, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("set aside damaged index: %w", err)
+	}
+	return opts.FS.SyncDir(opts.Dir)
 }
 
 // Close stops the cleaner, takes a checkpoint (so that the next open

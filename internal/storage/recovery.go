@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -16,21 +19,37 @@ import (
 )
 
 // recover brings the index up to the end of the log and the in-memory
-// state up to the index. See the package documentation.
-func (e *Engine) recover() error {
+// state up to the index. See the package documentation. With rebuild, the
+// index is empty: it is seeded from the catalog file and the whole log is
+// replayed. Errors of the index are marked errIndex.
+func (e *Engine) recover(rebuild bool) error {
 	started := time.Now()
-	v, err := get(e.db, keyCheckpoint)
-	if err != nil {
-		return fmt.Errorf("read checkpoint: %w", err)
-	}
 	var from uint64
-	if v != nil {
-		if len(v) != 8 {
-			return fmt.Errorf("malformed checkpoint of %d bytes", len(v))
+	rp := &replayer{db: e.db, logger: e.logger}
+	if rebuild {
+		seeded, err := e.seedFromCatalogFile()
+		if err != nil {
+			return err
 		}
-		from = binary.BigEndian.Uint64(v)
+		// Without a catalog file, the catalog entries still in the log
+		// are the best there is.
+		rp.skipCatalog = seeded
+	} else {
+		v, err := get(e.db, keyCheckpoint)
+		if err != nil {
+			return fmt.Errorf("%w: read checkpoint: %v", errIndex, err)
+		}
+		if v != nil {
+			if len(v) != 8 {
+				return fmt.Errorf("%w: malformed checkpoint of %d bytes", errIndex, len(v))
+			}
+			from = binary.BigEndian.Uint64(v)
+		} else if _, exists, _ := e.readCatalogFile(); exists {
+			// A catalog file is written with the first topic, an index
+			// checkpoint when the engine first opens: the index was lost.
+			return fmt.Errorf("%w: the index has no checkpoint but the data directory has a catalog", errIndex)
+		}
 	}
-	rp := &replayer{db: e.db}
 	rp.b = e.db.NewIndexedBatch()
 	log, report, err := commitlog.Open(commitlog.Options{
 		FS:          e.opts.FS,
@@ -42,6 +61,9 @@ func (e *Engine) recover() error {
 	if err == nil {
 		err = rp.flush()
 	}
+	if err == nil && rebuild {
+		err = rp.pruneBelowStarts()
+	}
 	rp.b.Close()
 	if err != nil {
 		if log != nil {
@@ -52,11 +74,16 @@ func (e *Engine) recover() error {
 	e.log = log
 	e.checkpointed.Store(from)
 	if err := e.loadCatalog(); err != nil {
-		return fmt.Errorf("load catalog: %w", err)
+		return fmt.Errorf("%w: load catalog: %v", errIndex, err)
 	}
 	dropped, err := e.deriveFromIndex()
 	if err != nil {
-		return fmt.Errorf("scan index: %w", err)
+		return fmt.Errorf("%w: scan index: %v", errIndex, err)
+	}
+	if rebuild {
+		if err := e.writeCatalogFile(); err != nil {
+			return err
+		}
 	}
 	if err := e.Checkpoint(context.Background()); err != nil {
 		return fmt.Errorf("checkpoint after recovery: %w", err)
@@ -68,23 +95,94 @@ func (e *Engine) recover() error {
 		"dir", e.opts.Dir, "partitions", partitions, "log_bytes", e.log.DiskUsage(),
 		"replayed_entries", report.Entries, "replayed_bytes", report.Bytes,
 		"torn_bytes_truncated", report.Truncated, "corruptions", len(report.Corruptions),
-		"index_entries_dropped", dropped, "took", time.Since(started))
+		"index_entries_dropped", dropped, "index_rebuilt", rebuild, "took", time.Since(started))
 	return nil
+}
+
+// seedFromCatalogFile writes the catalog file's topics, partitions and log
+// starts into the (empty) index. It returns false if there is no file.
+func (e *Engine) seedFromCatalogFile() (bool, error) {
+	cf, ok, err := e.readCatalogFile()
+	if err != nil {
+		e.logger.Error("catalog file unreadable; rebuilding the catalog from the log alone", "err", err)
+		return false, nil
+	}
+	if !ok {
+		e.logger.Warn("no catalog file; rebuilding the catalog from the log alone")
+		return false, nil
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	for _, rec := range cf.Topics {
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			return false, err
+		}
+		if err := b.Set(topicKey(rec.Name), raw, nil); err != nil {
+			return false, fmt.Errorf("%w: %v", errIndex, err)
+		}
+		for i, pid := range rec.Partitions {
+			pr := partitionRecord{topicID: rec.ID, index: int32(i), logStart: cf.LogStarts[strconv.FormatUint(pid, 10)]}
+			if err := b.Set(partitionKey(pid), encodePartitionRecord(pr), nil); err != nil {
+				return false, fmt.Errorf("%w: %v", errIndex, err)
+			}
+		}
+	}
+	c := counters{nextPartitionID: cf.NextPartitionID, nextTopicID: cf.NextTopicID}
+	if err := b.Set(keyCounters, encodeCounters(c), nil); err != nil {
+		return false, fmt.Errorf("%w: %v", errIndex, err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return false, fmt.Errorf("%w: %v", errIndex, err)
+	}
+	return true, nil
 }
 
 // replayer applies log entries to the index in batches.
 type replayer struct {
-	db      *pebble.DB
-	b       *pebble.Batch
-	pending int
+	db          *pebble.DB
+	b           *pebble.Batch
+	pending     int
+	logger      *slog.Logger
+	skipCatalog bool // the catalog came from the catalog file
+}
+
+// pruneBelowStarts deletes, after a rebuild, the index entries below each
+// partition's log start (the set-start entries that deleted them may be
+// in segments the cleaner removed).
+func (r *replayer) pruneBelowStarts() error {
+	it, err := r.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixPartition}, UpperBound: []byte{prefixPartition + 1}})
+	if err != nil {
+		return fmt.Errorf("%w: %v", errIndex, err)
+	}
+	type start struct {
+		pid    uint64
+		offset int64
+	}
+	var starts []start
+	for ok := it.First(); ok; ok = it.Next() {
+		pr, err := decodePartitionRecord(it.Value())
+		if err == nil && len(it.Key()) == 9 && pr.logStart > 0 {
+			starts = append(starts, start{binary.BigEndian.Uint64(it.Key()[1:]), pr.logStart})
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("%w: %v", errIndex, err)
+	}
+	for _, s := range starts {
+		if _, _, err := applySetStart(r.b, s.pid, s.offset); err != nil {
+			return fmt.Errorf("%w: %v", errIndex, err)
+		}
+	}
+	return r.flush()
 }
 
 func (r *replayer) flush() error {
 	if r.pending == 0 {
-		return nil
+		return r.b.Commit(pebble.NoSync)
 	}
 	if err := r.b.Commit(pebble.NoSync); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errIndex, err)
 	}
 	r.b.Close()
 	r.b = r.db.NewIndexedBatch()
@@ -92,10 +190,14 @@ func (r *replayer) flush() error {
 	return nil
 }
 
-// apply applies one entry. Every kind is idempotent.
+// apply applies one entry. Every kind is idempotent. An entry whose
+// checksum is right but whose payload cannot be decoded is logged and
+// skipped; errors of the index stop the replay.
 func (r *replayer) apply(entry commitlog.Entry) error {
-	if err := r.applyEntry(entry); err != nil {
-		return err
+	if err := r.applyEntry(entry); errors.Is(err, errMalformed) {
+		r.logger.Error("skipping a commit log entry that cannot be decoded", "position", entry.Position, "err", err)
+	} else if err != nil {
+		return fmt.Errorf("%w: %v", errIndex, err)
 	}
 	r.pending++
 	if r.pending >= 1024 {
@@ -109,7 +211,7 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 	case kindData, kindReplace:
 		appendTime, _, h, err := decodeData(entry.Payload)
 		if err != nil {
-			return fmt.Errorf("data entry at %d: %w", entry.Position, err)
+			return fmt.Errorf("%w: data entry at %d: %v", errMalformed, entry.Position, err)
 		}
 		if exists, err := get(r.b, partitionKey(entry.Partition)); err != nil || exists == nil {
 			return err // the partition was deleted since
@@ -132,26 +234,32 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 	case kindRemove:
 		base, err := decodeInt64(entry.Payload)
 		if err != nil {
-			return fmt.Errorf("remove entry at %d: %w", entry.Position, err)
+			return fmt.Errorf("%w: remove entry at %d: %v", errMalformed, entry.Position, err)
 		}
 		return r.b.Delete(indexKey(entry.Partition, base), nil)
 	case kindSetStart:
 		start, err := decodeInt64(entry.Payload)
 		if err != nil {
-			return fmt.Errorf("set-start entry at %d: %w", entry.Position, err)
+			return fmt.Errorf("%w: set-start entry at %d: %v", errMalformed, entry.Position, err)
 		}
 		_, _, err = applySetStart(r.b, entry.Partition, start)
 		return err
 	case kindCatalog:
+		if r.skipCatalog {
+			return nil
+		}
 		var op catalogOp
 		if err := json.Unmarshal(entry.Payload, &op); err != nil {
-			return fmt.Errorf("catalog entry at %d: %w", entry.Position, err)
+			return fmt.Errorf("%w: catalog entry at %d: %v", errMalformed, entry.Position, err)
 		}
 		_, err := applyCatalog(r.b, op)
 		return err
 	}
-	return fmt.Errorf("entry at %d has unknown kind %d", entry.Position, entry.Kind)
+	return fmt.Errorf("%w: entry at %d has unknown kind %d", errMalformed, entry.Position, entry.Kind)
 }
+
+// errMalformed marks a log entry whose payload cannot be decoded.
+var errMalformed = errors.New("malformed entry")
 
 // loadCatalog builds the in-memory topics and partitions from the index.
 func (e *Engine) loadCatalog() error {

@@ -64,6 +64,7 @@ func (e *Engine) setStart(p *Partition, start int64) (uint64, error) {
 		return 0, fmt.Errorf("%w: apply the new log start: %v", ErrStorage, err)
 	}
 	p.mu.logStart = start
+	e.startsMoved.Store(true)
 	p.removedLocked(removed)
 	if kept != nil {
 		p.mu.first = *kept
