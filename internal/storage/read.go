@@ -102,6 +102,8 @@ func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxByte
 }
 
 // readEntries reads the entries' batches from the log, checking each.
+// Entries that lie back to back in the log (the usual case for batches
+// appended together) are read with one pread.
 func (p *Partition) readEntries(entries []indexEntry) ([]byte, error) {
 	total := 0
 	for _, ie := range entries {
@@ -109,21 +111,36 @@ func (p *Partition) readEntries(entries []indexEntry) ([]byte, error) {
 	}
 	buf := make([]byte, total)
 	at, out := 0, 0
-	for _, ie := range entries {
-		raw := buf[at : at+int(ie.size) : at+int(ie.size)]
-		entry, _, err := p.e.log.ReadEntry(ie.position, int(ie.size), raw)
-		if errors.Is(err, commitlog.ErrNotFound) {
+	for i := 0; i < len(entries); {
+		// The run [i, j) is contiguous in the log.
+		j, n := i+1, int(entries[i].size)
+		for j < len(entries) && entries[j].position == entries[j-1].position+uint64(entries[j-1].size) {
+			n += int(entries[j].size)
+			j++
+		}
+		run := entries[i:j]
+		k := 0
+		err := p.e.log.ReadEntries(run[0].position, buf[at:at+n], func(entry commitlog.Entry) error {
+			ie := run[k]
+			k++
+			if (entry.Kind != kindData && entry.Kind != kindReplace) || entry.Partition != p.id ||
+				entry.Size != int(ie.size) || len(entry.Payload) < dataPrefix {
+				return fmt.Errorf("%w: index entry at offset %d points at an entry of kind %d for partition %d", ErrStorage, ie.base, entry.Kind, entry.Partition)
+			}
+			// The payload lies at or after out in buf: moving it down
+			// leaves the batches back to back.
+			out += copy(buf[out:], entry.Payload[dataPrefix:])
+			return nil
+		})
+		if errors.Is(err, commitlog.ErrNotFound) || errors.Is(err, ErrStorage) {
 			return nil, err
 		}
 		if err != nil {
-			p.e.logger.Error("damaged batch not served", "topic", p.topic.name, "partition", p.index, "offset", ie.base, "err", err)
+			p.e.logger.Error("damaged batch not served", "topic", p.topic.name, "partition", p.index, "offset", run[0].base, "err", err)
 			return nil, fmt.Errorf("%w: %v", ErrStorage, err)
 		}
-		if (entry.Kind != kindData && entry.Kind != kindReplace) || entry.Partition != p.id || len(entry.Payload) < dataPrefix {
-			return nil, fmt.Errorf("%w: index entry at offset %d points at an entry of kind %d for partition %d", ErrStorage, ie.base, entry.Kind, entry.Partition)
-		}
-		out += copy(buf[out:], entry.Payload[dataPrefix:])
-		at += int(ie.size)
+		at += n
+		i = j
 	}
 	return buf[:out], nil
 }

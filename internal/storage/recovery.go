@@ -145,6 +145,37 @@ type replayer struct {
 	pending     int
 	logger      *slog.Logger
 	skipCatalog bool // the catalog came from the catalog file
+
+	// Per partition, learned from the index on first use and kept up to
+	// date by the replay; dropped at every catalog entry.
+	known map[uint64]replayPartition
+}
+
+type replayPartition struct {
+	exists     bool
+	runningMax int64
+}
+
+// partition returns what the replay knows of a partition.
+func (r *replayer) partition(pid uint64) (replayPartition, error) {
+	if rp, ok := r.known[pid]; ok {
+		return rp, nil
+	}
+	if r.known == nil {
+		r.known = make(map[uint64]replayPartition)
+	}
+	v, err := get(r.b, partitionKey(pid))
+	if err != nil {
+		return replayPartition{}, err
+	}
+	rp := replayPartition{exists: v != nil}
+	if rp.exists {
+		if rp.runningMax, err = lastTimeIndex(r.b, pid); err != nil {
+			return replayPartition{}, err
+		}
+	}
+	r.known[pid] = rp
+	return rp, nil
 }
 
 // pruneBelowStarts deletes, after a rebuild, the index entries below each
@@ -213,22 +244,19 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 		if err != nil {
 			return fmt.Errorf("%w: data entry at %d: %v", errMalformed, entry.Position, err)
 		}
-		if exists, err := get(r.b, partitionKey(entry.Partition)); err != nil || exists == nil {
-			return err // the partition was deleted since
+		rp, err := r.partition(entry.Partition)
+		if err != nil || !rp.exists {
+			return err // not there: the partition was deleted since
 		}
 		ie := indexEntry{base: h.BaseOffset, position: entry.Position, size: uint32(entry.Size),
 			lastDelta: h.LastOffsetDelta, maxTs: h.MaxTimestamp, appendTime: appendTime}
 		if err := putIndex(r.b, entry.Partition, ie); err != nil {
 			return err
 		}
-		if entry.Kind == kindData {
-			runningMax, err := lastTimeIndex(r.b, entry.Partition)
-			if err != nil {
-				return err
-			}
-			if ie.maxTs > runningMax {
-				return r.b.Set(timeKey(entry.Partition, ie.maxTs), encodeInt64(ie.base), nil)
-			}
+		if entry.Kind == kindData && ie.maxTs > rp.runningMax {
+			rp.runningMax = ie.maxTs
+			r.known[entry.Partition] = rp
+			return r.b.Set(timeKey(entry.Partition, ie.maxTs), encodeInt64(ie.base), nil)
 		}
 		return nil
 	case kindRemove:
@@ -252,6 +280,7 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 		if err := json.Unmarshal(entry.Payload, &op); err != nil {
 			return fmt.Errorf("%w: catalog entry at %d: %v", errMalformed, entry.Position, err)
 		}
+		r.known = nil
 		_, err := applyCatalog(r.b, op)
 		return err
 	}

@@ -171,6 +171,42 @@ func (l *Log) ReadEntry(pos uint64, size int, buf []byte) (Entry, []byte, error)
 	return e, buf, nil
 }
 
+// ReadEntries reads len(buf) bytes at pos, which must hold whole entries
+// back to back within one segment, and checks each; fn is called for each
+// entry in order (its payload aliases buf). A damaged entry is reported as
+// a *CorruptionError.
+func (l *Log) ReadEntries(pos uint64, buf []byte, fn func(Entry) error) error {
+	seg := l.pin(pos)
+	if seg == nil {
+		return fmt.Errorf("%w: %d", ErrNotFound, pos)
+	}
+	defer seg.unpin()
+	if pos+uint64(len(buf)) > seg.end.Load() {
+		return l.corruption(seg, pos, fmt.Errorf("%w: read of %d bytes past the end of the segment", ErrTorn, len(buf)))
+	}
+	if err := seg.readAt(buf, pos); err != nil {
+		return l.corruption(seg, pos, fmt.Errorf("%w: %v", ErrTorn, err))
+	}
+	for at := 0; at < len(buf); {
+		if len(buf)-at < EntryHeaderSize {
+			return l.corruption(seg, pos+uint64(at), ErrTorn)
+		}
+		size := 8 + int(binary.BigEndian.Uint32(buf[at:at+4]))
+		if size < EntryHeaderSize || size > len(buf)-at {
+			return l.corruption(seg, pos+uint64(at), ErrBadLength)
+		}
+		e, err := decodeEntry(buf[at:at+size], pos+uint64(at))
+		if err != nil {
+			return l.corruption(seg, pos+uint64(at), err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		at += size
+	}
+	return nil
+}
+
 // decodeEntry checks the entry that fills buf exactly.
 func decodeEntry(buf []byte, pos uint64) (Entry, error) {
 	length := binary.BigEndian.Uint32(buf[0:4])
