@@ -103,7 +103,7 @@ func (p *Partition) eachBatch(from, to int64, fn func(indexEntry, recordbatch.He
 				return err
 			}
 		}
-		from = entries[len(entries)-1].base + 1
+		from = entries[len(entries)-1].last() + 1
 	}
 	return nil
 }

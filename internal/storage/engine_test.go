@@ -74,3 +74,38 @@ func TestAppendReadRestart(t *testing.T) {
 		t.Fatalf("read below start: %v", err)
 	}
 }
+
+// TestPagingOverManyBatches covers lookups that page through the index
+// (more than one page of 256 entries) over multi-record batches.
+func TestPagingOverManyBatches(t *testing.T) {
+	e := openTest(t, testOptions(t.TempDir()))
+	defer e.Close()
+	config := DefaultTopicConfig()
+	config.RetentionMs = -1
+	config.CleanupPolicy = CleanupCompact
+	config.MinCleanableDirtyRatio = 0
+	if _, err := e.CreateTopic("t", 1, config); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.Partition("t", 0)
+	for i := range 600 {
+		if _, err := p.Append(valueBatch(t, "v", 3, int64(i*3))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, ts, ok, err := p.OffsetForTime(1500)
+	if err != nil || !ok || o != 1500 || ts != 1500 {
+		t.Fatalf("offset for time 1500: %d %d %v %v", o, ts, ok, err)
+	}
+	if _, _, ok, err := p.OffsetForTime(1 << 40); ok || err != nil {
+		t.Fatalf("offset for a future time: %v %v", ok, err)
+	}
+	if err := e.RunCleaner(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Keys k0..k2 repeat in every batch: compaction keeps the last batch.
+	got := readAll(t, p, 0)
+	if len(got) != 3 || got[0].offset != 1797 {
+		t.Fatalf("after compaction: %v", got)
+	}
+}

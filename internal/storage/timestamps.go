@@ -48,7 +48,7 @@ func (p *Partition) OffsetForTime(ts int64) (offset, timestamp int64, found bool
 				return o, t, ok, err
 			}
 		}
-		from = entries[len(entries)-1].base + 1
+		from = entries[len(entries)-1].last() + 1
 	}
 }
 
