@@ -45,6 +45,9 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	if len(batch) > int(config.MaxMessageBytes) {
 		return AppendResult{}, fmt.Errorf("%w: %d bytes, max.message.bytes is %d", ErrMessageTooLarge, len(batch), config.MaxMessageBytes)
 	}
+	if err := e.checkSpace(len(batch)); err != nil {
+		return AppendResult{}, err
+	}
 	now := e.now()
 	result := AppendResult{LogAppendTime: -1}
 

@@ -76,6 +76,9 @@ func (e *Engine) CreateTopic(name string, partitions int32, config TopicConfig) 
 	if err := config.validate(); err != nil {
 		return TopicInfo{}, err
 	}
+	if err := e.checkSpace(int(partitions) * 64); err != nil {
+		return TopicInfo{}, err
+	}
 	e.catalogMu.Lock()
 	defer e.catalogMu.Unlock()
 	e.mu.RLock()
@@ -114,6 +117,9 @@ func (e *Engine) DeleteTopic(name string) error {
 
 // AddPartitions grows a topic to total partitions.
 func (e *Engine) AddPartitions(name string, total int32) error {
+	if err := e.checkSpace(int(total) * 64); err != nil {
+		return err
+	}
 	e.catalogMu.Lock()
 	defer e.catalogMu.Unlock()
 	rec, err := e.topicRecord(name)
@@ -230,8 +236,11 @@ func (e *Engine) catalogChange(op catalogOp) error {
 	if err := e.log.Sync(context.Background()); err != nil {
 		return logError("sync catalog change", err)
 	}
+	// The change is durable in the log: a failure to copy it to the
+	// catalog file is retried at the next checkpoint, not reported.
 	if err := e.writeCatalogFile(); err != nil {
-		return fmt.Errorf("%w: %v", ErrStorage, err)
+		e.catalogStale.Store(true)
+		e.logger.Error("catalog file not written; retrying at the next checkpoint", "err", err)
 	}
 	return nil
 }

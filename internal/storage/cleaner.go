@@ -82,9 +82,9 @@ func (e *Engine) checkpointLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: write checkpoint: %v", ErrStorage, err)
 	}
 	e.checkpointed.Store(c)
-	if e.startsMoved.Swap(false) {
+	if e.catalogStale.Swap(false) {
 		if err := e.writeCatalogFile(); err != nil {
-			e.startsMoved.Store(true)
+			e.catalogStale.Store(true)
 			return fmt.Errorf("%w: %v", ErrStorage, err)
 		}
 	}
@@ -109,7 +109,7 @@ func (e *Engine) RunCleaner(ctx context.Context) error {
 			}
 		}
 		if config.Compacts() {
-			if err := e.compact(p, config, now); err != nil {
+			if err := e.compact(ctx, p, config, now); err != nil {
 				errs = append(errs, fmt.Errorf("compaction of %s/%d: %w", p.topic.name, p.index, err))
 			}
 		}
@@ -145,7 +145,12 @@ func (e *Engine) reclaimLocked(ctx context.Context) error {
 		if live <= 0 || float64(size-live)/float64(size) < e.opts.CleanerDeadRatio {
 			continue
 		}
-		if err := e.relocate(seg.Base); err != nil {
+		// Copies are written before the segment is freed: keep the reserve.
+		if err := e.checkSpace(int(live)); err != nil {
+			e.logger.Warn("not relocating a segment: too little free space", "segment", seg.Base, "err", err)
+			continue
+		}
+		if err := e.relocate(ctx, seg.Base); err != nil {
 			return fmt.Errorf("relocate segment %d: %w", seg.Base, err)
 		}
 		relocated = true
@@ -192,8 +197,9 @@ func (e *Engine) liveBytes(base uint64) int64 {
 
 // relocate copies the live batches of a segment to the head of the log.
 // REQUIRES: e.cleanMu is held.
-func (e *Engine) relocate(base uint64) error {
-	return e.log.ScanSegment(base, func(entry commitlog.Entry) error {
+func (e *Engine) relocate(ctx context.Context, base uint64) error {
+	var moves []move
+	err := e.log.ScanSegment(base, func(entry commitlog.Entry) error {
 		if entry.Kind != kindData && entry.Kind != kindReplace {
 			return nil
 		}
@@ -209,6 +215,14 @@ func (e *Engine) relocate(base uint64) error {
 		}
 		old := indexEntry{base: h.BaseOffset, position: entry.Position, size: uint32(entry.Size), lastDelta: h.LastOffsetDelta}
 		// The scanner's buffer is reused: the append copies the bytes.
-		return e.replaceBatch(p, old, batch)
+		m, ok, err := e.writeReplace(p, old, batch)
+		if ok {
+			moves = append(moves, m)
+		}
+		return err
 	})
+	if cerr := e.commitMoves(ctx, moves); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -17,7 +17,9 @@ package storage
 // without a key, and control batches, are kept as they are.
 
 import (
+	"context"
 	"fmt"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -27,13 +29,18 @@ import (
 
 // compact runs a compaction pass over p if enough of it is dirty.
 // REQUIRES: e.cleanMu is held.
-func (e *Engine) compact(p *Partition, config TopicConfig, now int64) error {
+func (e *Engine) compact(ctx context.Context, p *Partition, config TopicConfig, now int64) error {
 	p.mu.Lock()
 	off := p.offsetsLocked()
 	last := p.mu.last
 	dirty := p.mu.dirtyBytes
 	p.mu.Unlock()
 	if off.Batches < 2 || off.Size == 0 || float64(dirty)/float64(off.Size) < config.MinCleanableDirtyRatio {
+		return nil
+	}
+	// Rewritten batches are written before the old ones are freed.
+	if err := e.checkSpace(int(off.Size)); err != nil {
+		e.logger.Warn("not compacting: too little free space", "topic", p.topic.name, "partition", p.index, "err", err)
 		return nil
 	}
 	latest := make(map[string]int64)
@@ -49,6 +56,7 @@ func (e *Engine) compact(p *Partition, config TopicConfig, now int64) error {
 		return err
 	}
 	horizon := now - config.DeleteRetentionMs
+	var moves []move
 	err = p.eachBatch(off.LogStart, last.base, func(ie indexEntry, h recordbatch.Header, records []kmsg.Record) error {
 		if h.Control() {
 			return nil
@@ -71,12 +79,27 @@ func (e *Engine) compact(p *Partition, config TopicConfig, now int64) error {
 		case len(kept) == 0:
 			return e.removeBatch(p, ie)
 		}
+		// As Kafka's cleaner: the rebuilt batch's max timestamp is that of
+		// the records it keeps.
+		if !h.LogAppendTime() {
+			h.MaxTimestamp = math.MinInt64
+			for _, r := range kept {
+				h.MaxTimestamp = max(h.MaxTimestamp, h.BaseTimestamp+r.TimestampDelta64)
+			}
+		}
 		batch, err := recordbatch.Build(h, kept)
 		if err != nil {
 			return fmt.Errorf("rebuild batch at offset %d: %w", ie.base, err)
 		}
-		return e.replaceBatch(p, ie, batch)
+		m, ok, err := e.writeReplace(p, ie, batch)
+		if ok {
+			moves = append(moves, m)
+		}
+		return err
 	})
+	if err == nil {
+		err = e.commitMoves(ctx, moves)
+	}
 	if err != nil {
 		return err
 	}
@@ -108,38 +131,93 @@ func (p *Partition) eachBatch(from, to int64, fn func(indexEntry, recordbatch.He
 	return nil
 }
 
-// replaceBatch puts batch in the place of the batch old describes, if that
-// batch is still where old says: the entry is logged at the head of the
-// log and the index points at it. Relocation and compaction both use it.
+// A move is a batch written again at the head of the log, by relocation
+// (the same bytes) or by compaction (fewer records), and not yet indexed.
+//
+// Moves are two-phase so that the index never points at a copy that is not
+// durable: a pass writes its replace entries (writeReplace), syncs the log
+// once, and only then points the index at the copies (commitMoves). Until
+// then readers use the original, which stays until its segment is removed
+// after a checkpoint. Both phases run under cleanMu, so no checkpoint falls
+// between them; after a crash between them, replay applies the replace
+// entries that reached the disk.
+type move struct {
+	p    *Partition
+	old  indexEntry // the batch replaced, where it was
+	copy indexEntry // the copy
+}
+
+// writeReplace appends batch as a replace entry for the batch old describes,
+// if that batch is still live and where old says.
 // REQUIRES: e.cleanMu is held.
-func (e *Engine) replaceBatch(p *Partition, old indexEntry, batch []byte) error {
+func (e *Engine) writeReplace(p *Partition, old indexEntry, batch []byte) (move, bool, error) {
+	h, err := recordbatch.ReadHeader(batch)
+	if err != nil {
+		return move{}, false, fmt.Errorf("replace batch at offset %d: %w", old.base, err)
+	}
 	e.applyMu.RLock()
 	defer e.applyMu.RUnlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if current, ok, err := p.currentLocked(old); err != nil || !ok {
-		return err
-	} else {
-		old = current
+	current, ok, err := p.currentLocked(old)
+	if err != nil || !ok {
+		return move{}, false, err
 	}
-	pos, size, err := e.log.Append(kindReplace, p.id, dataHeader(old.appendTime), batch)
+	pos, size, err := e.log.Append(kindReplace, p.id, dataHeader(current.appendTime), batch)
 	if err != nil {
-		return logError("log replaced batch", err)
+		return move{}, false, logError("log replaced batch", err)
 	}
-	ie := old
-	ie.position, ie.size = pos, uint32(size)
-	if err := putIndex(e.db, p.id, ie); err != nil {
-		return fmt.Errorf("%w: index replaced batch: %v", ErrStorage, err)
+	copied := current
+	copied.position, copied.size, copied.maxTs = pos, uint32(size), h.MaxTimestamp
+	return move{p: p, old: current, copy: copied}, true, nil
+}
+
+// commitMoves makes the copies durable, then points the index at each copy
+// whose original is still live and in place.
+// REQUIRES: e.cleanMu is held.
+func (e *Engine) commitMoves(ctx context.Context, moves []move) error {
+	if len(moves) == 0 {
+		return nil
 	}
-	p.mu.size += ie.batchBytes() - old.batchBytes()
+	if err := e.log.Sync(ctx); err != nil {
+		return logError("sync moved batches", err)
+	}
+	for _, m := range moves {
+		if err := e.commitMove(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) commitMove(m move) error {
+	p := m.p
+	e.applyMu.RLock()
+	defer e.applyMu.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok, err := p.currentLocked(m.old); err != nil || !ok {
+		return err // deleted meanwhile: the copy is dead
+	}
+	if err := putIndex(e.db, p.id, m.copy); err != nil {
+		return fmt.Errorf("%w: index moved batch: %v", ErrStorage, err)
+	}
+	ie := m.copy
+	p.mu.size += ie.batchBytes() - m.old.batchBytes()
+	if ie.base >= p.mu.cleanedUpTo {
+		p.mu.dirtyBytes += ie.batchBytes() - m.old.batchBytes()
+	}
 	if p.mu.first.base == ie.base {
 		p.mu.first = ie
 	}
 	if p.mu.last.base == ie.base {
 		p.mu.last = ie
 	}
-	e.addLive(old.position, -int64(old.size))
-	e.addLive(pos, int64(size))
+	if ie.base == p.mu.maxTsBase && ie.maxTs < m.old.maxTs {
+		p.mu.maxTsStale = true
+	}
+	e.addLive(m.old.position, -int64(m.old.size))
+	e.addLive(ie.position, int64(ie.size))
 	return nil
 }
 

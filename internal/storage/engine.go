@@ -30,7 +30,11 @@ type Engine struct {
 	applyMu       sync.RWMutex
 	catalogFileMu sync.Mutex // serialises writes of the catalog file
 
-	startsMoved atomic.Bool // a log start moved since the catalog file was written
+	// catalogStale: the catalog file lags the catalog (a log start moved,
+	// or writing it failed); the next checkpoint writes it.
+	catalogStale atomic.Bool
+
+	space spaceGuard
 
 	mu struct {
 		sync.RWMutex

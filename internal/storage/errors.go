@@ -34,6 +34,9 @@ var (
 	// ErrStorage: KAFKA_STORAGE_ERROR (56). The disk failed (full, I/O
 	// error) or stored bytes are damaged; the engine keeps serving.
 	ErrStorage = errors.New("storage: storage error")
+	// ErrDiskFull: KAFKA_STORAGE_ERROR (56). Free space is below
+	// Options.MinFreeBytes; it wraps ErrStorage.
+	ErrDiskFull = fmt.Errorf("%w: disk full", ErrStorage)
 	// ErrClosed: the engine is closed (the broker is shutting down).
 	ErrClosed = errors.New("storage: engine closed")
 )

@@ -39,6 +39,12 @@ type Options struct {
 	CleanerDeadRatio float64
 	// TopicDefaults are the node's defaults for topic configs.
 	TopicDefaults TopicConfig
+	// MinFreeBytes is the free space below which appends and topic
+	// creations are refused with ErrDiskFull (64 MiB; negative disables
+	// the check). The reserve keeps room for the index, whose write-ahead
+	// log must never meet a full disk, and for the cleaner, which writes
+	// before it frees. Deletions (DeleteRecords, topic deletion) still work.
+	MinFreeBytes int64
 	// IndexCacheBytes is Pebble's block cache (64 MiB).
 	IndexCacheBytes int64
 	// Logger receives the engine's logs (slog.Default() when nil).
@@ -68,6 +74,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TopicDefaults == (TopicConfig{}) {
 		o.TopicDefaults = DefaultTopicConfig()
+	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 64 << 20
 	}
 	if o.IndexCacheBytes <= 0 {
 		o.IndexCacheBytes = 64 << 20

@@ -411,5 +411,26 @@ func (e *Engine) deriveFromIndex() (int, error) {
 			return dropped, err
 		}
 	}
-	return dropped, nil
+	return dropped, e.loadRunningMax()
+}
+
+// loadRunningMax raises each partition's running max timestamp to the
+// largest key of its time index, which may lie above every live batch (the
+// batch that set it was deleted): new time index entries must stay above
+// the ones that remain.
+func (e *Engine) loadRunningMax() error {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixTime}, UpperBound: []byte{prefixTime + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(it.Key()) != 17 {
+			continue
+		}
+		if p := e.mu.byID[binary.BigEndian.Uint64(it.Key()[1:9])]; p != nil {
+			p.mu.runningMax = max(p.mu.runningMax, decodeTimeKey(it.Key()))
+		}
+	}
+	return it.Error()
 }

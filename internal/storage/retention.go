@@ -26,14 +26,14 @@ func (p *Partition) DeleteRecords(ctx context.Context, offset int64) (int64, err
 	if offset < 0 || offset > off.HighWatermark {
 		return 0, fmt.Errorf("%w: delete records before %d, high watermark %d", ErrOffsetOutOfRange, offset, off.HighWatermark)
 	}
-	end, err := p.e.setStart(p, offset)
-	if err != nil {
+	if _, err := p.e.setStart(p, offset); err != nil {
 		return 0, err
 	}
-	if end > 0 {
-		if err := p.e.WaitDurable(ctx, AppendResult{end: end}); err != nil {
-			return 0, err
-		}
+	// Wait for everything written so far, not only this call's entry: the
+	// start may already have been moved past offset by retention, in an
+	// entry not yet synced.
+	if err := p.e.WaitDurable(ctx, AppendResult{end: p.e.log.Written()}); err != nil {
+		return 0, err
 	}
 	return p.Offsets().LogStart, nil
 }
@@ -64,7 +64,7 @@ func (e *Engine) setStart(p *Partition, start int64) (uint64, error) {
 		return 0, fmt.Errorf("%w: apply the new log start: %v", ErrStorage, err)
 	}
 	p.mu.logStart = start
-	e.startsMoved.Store(true)
+	e.catalogStale.Store(true)
 	p.removedLocked(removed)
 	if kept != nil {
 		p.mu.first = *kept

@@ -52,10 +52,16 @@ func (p *Partition) OffsetForTime(ts int64) (offset, timestamp int64, found bool
 	}
 }
 
-// timeIndexHint returns a base offset from which to look for ts: the batch
-// where the running max timestamp first reached ts, or the log start when
-// the time index cannot tell (its entry was removed by compaction or lies
-// below the log start).
+// timeIndexHint returns a base offset from which to look for ts, or
+// math.MaxInt64 when no record is that recent.
+//
+// The time index holds, in the order of both keys and offsets, the batches
+// that raised the partition's running max timestamp. Deleting batches from
+// the start removes a prefix of it. If an entry below ts survives, the
+// batches up to it are all below ts, and the first entry at or above ts (if
+// any) names the first batch that reaches ts; if none survives, that batch
+// may have been deleted and a later one, which never raised the running max,
+// may reach ts: the search starts at the log start.
 func (p *Partition) timeIndexHint(ts, logStart int64) (int64, error) {
 	lo, hi := partitionRange(prefixTime, p.id)
 	it, err := p.e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
@@ -63,26 +69,21 @@ func (p *Partition) timeIndexHint(ts, logStart int64) (int64, error) {
 		return 0, err
 	}
 	defer it.Close()
-	if !it.SeekGE(timeKey(p.id, ts)) {
-		if err := it.Error(); err != nil {
-			return 0, err
-		}
-		// No batch ever raised the running max to ts: no record is that
-		// recent.
-		return math.MaxInt64, nil
+	if !it.SeekLT(timeKey(p.id, ts)) {
+		return logStart, it.Error()
+	}
+	if !it.Next() {
+		// Nothing ever reached ts.
+		return math.MaxInt64, it.Error()
 	}
 	base, err := decodeInt64(it.Value())
 	if err != nil {
 		return 0, err
 	}
-	ie, ok, err := findBatch(p.e.db, p.id, base)
-	if err != nil {
-		return 0, err
-	}
-	if !ok || ie.base != base || base < logStart {
-		return logStart, nil
-	}
-	return base, nil
+	// The batch may since have been compacted away (the search then
+	// starts at the next one) or rewritten with a lower max timestamp (the
+	// search goes on past it): no batch before it reaches ts either way.
+	return max(base, logStart), nil
 }
 
 // batchesFrom returns up to n index entries from the batch holding offset.

@@ -213,6 +213,18 @@ func (f *Faulty) MkdirAll(dir string) error { return f.inner.MkdirAll(dir) }
 // List implements FS.
 func (f *Faulty) List(dir string) ([]string, error) { return f.inner.List(dir) }
 
+// FreeSpace implements FS: the capacity left when one is set, else what the
+// wrapped file system says.
+func (f *Faulty) FreeSpace(dir string) (int64, error) {
+	f.mu.Lock()
+	capacity, used := f.mu.capacity, f.mu.used
+	f.mu.Unlock()
+	if capacity > 0 {
+		return max(capacity-used, 0), nil
+	}
+	return f.inner.FreeSpace(dir)
+}
+
 // SyncDir implements FS.
 func (f *Faulty) SyncDir(dir string) error {
 	if err := f.check(Op{Kind: OpSyncDir, Name: dir}); err != nil {

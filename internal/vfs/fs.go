@@ -51,4 +51,7 @@ type FS interface {
 	// SyncDir makes the directory's entries (creations, removals, renames)
 	// durable.
 	SyncDir(dir string) error
+	// FreeSpace returns the bytes an unprivileged writer may still use on
+	// the file system holding dir.
+	FreeSpace(dir string) (int64, error)
 }

@@ -95,3 +95,11 @@ func (osFS) SyncDir(dir string) error {
 	}
 	return nil
 }
+
+func (osFS) FreeSpace(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, &os.PathError{Op: "statfs", Path: dir, Err: err}
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}

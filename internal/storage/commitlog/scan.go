@@ -71,7 +71,10 @@ func Open(opts Options, from uint64, replay func(Entry) error) (*Log, ScanReport
 	for i, seg := range segs {
 		last := i == len(segs)-1
 		if !last {
-			seg.end.Store(segs[i+1].base)
+			// A closed segment's data ends where the next segment starts,
+			// or where its file ends if a segment between them was removed
+			// (or a failed write left bytes past its end).
+			seg.end.Store(min(seg.end.Load(), segs[i+1].base))
 		}
 		if !last && segs[i+1].base <= from {
 			continue // wholly before the starting position
