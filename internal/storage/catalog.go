@@ -385,3 +385,7 @@ func (c TopicConfig) validate() error {
 	}
 	return nil
 }
+
+// TopicDefaults returns the node's default topic configs, which a topic
+// created without configs of its own takes.
+func (e *Engine) TopicDefaults() TopicConfig { return e.opts.TopicDefaults }

@@ -38,6 +38,7 @@
 //
 //	Engine.catalogMu   serialises catalog changes (create, delete, configs)
 //	Engine.cleanMu     serialises the cleaner's passes and checkpoints
+//	Engine.catalogFileMu  serialises writes of the catalog file
 //	Engine.applyMu     shared by every operation from its log append until
 //	                   its effect is in Pebble; exclusive for a checkpoint
 //	                   to read C
@@ -45,6 +46,8 @@
 //	                   offsets are assigned in log order
 //	Engine.mu          the topic and partition maps
 //	Engine.segMu       live bytes per segment
+//	spaceGuard.mu      the free-space estimate (a leaf, like the commit
+//	                   log's own locks)
 //
 // Readers take only Partition.mu, briefly, to read offsets; they read the
 // index and the log without locks (a segment is pinned while it is read).

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -200,6 +199,8 @@ func (p pebbleLogger) Infof(string, ...interface{}) {}
 func (p pebbleLogger) Errorf(format string, args ...interface{}) {
 	p.l.Error("index: " + fmt.Sprintf(format, args...))
 }
+// Fatalf must not return (Pebble's contract: its state is unusable after a
+// fatal error); the panic ends the process with the message.
 func (p pebbleLogger) Fatalf(format string, args ...interface{}) {
 	p.l.Error("index: fatal: " + fmt.Sprintf(format, args...))
 	panic(fmt.Sprintf(format, args...))
@@ -209,5 +210,3 @@ var _ io.Closer = (*Engine)(nil)
 
 // now returns the engine clock in milliseconds.
 func (e *Engine) now() int64 { return e.opts.Now().UnixMilli() }
-
-var _ = time.Second

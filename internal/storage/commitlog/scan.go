@@ -85,7 +85,7 @@ func Open(opts Options, from uint64, replay func(Entry) error) (*Log, ScanReport
 		}
 	}
 	if len(segs) == 0 {
-		seg, err := createSegment(l.fs, l.dir, max(from, 0))
+		seg, err := createSegment(l.fs, l.dir, from)
 		if err != nil {
 			return nil, report, err
 		}
