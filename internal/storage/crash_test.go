@@ -303,13 +303,24 @@ type crashFile struct {
 
 func (f *crashFile) WriteAt(b []byte, off int64) (int, error) {
 	n, err := f.File.WriteAt(b, off)
-	for end := off + int64(n); ; {
+	f.wrote(off + int64(n))
+	return n, err
+}
+
+func (f *crashFile) WriteVAt(bufs [][]byte, off int64) (int, error) {
+	n, err := f.File.WriteVAt(bufs, off)
+	f.wrote(off + int64(n))
+	return n, err
+}
+
+// wrote records that a write completed up to end.
+func (f *crashFile) wrote(end int64) {
+	for {
 		cur := f.written.Load()
 		if end <= cur || f.written.CompareAndSwap(cur, end) {
-			break
+			return
 		}
 	}
-	return n, err
 }
 
 func (f *crashFile) Sync() error {

@@ -58,9 +58,11 @@ func findBatch(r pebble.Reader, pid uint64, offset int64) (indexEntry, bool, err
 
 // putIndex writes one index entry.
 func putIndex(w pebble.Writer, pid uint64, ie indexEntry) error {
+	var k [17]byte
+	var v [indexValueSize]byte
 	// NoSync: for a Batch the options are ignored, and for the DB nil
-	// would mean a synced write.
-	return w.Set(indexKey(pid, ie.base), encodeIndexValue(ie), pebble.NoSync)
+	// would mean a synced write. Pebble copies key and value.
+	return w.Set(putIndexKey(&k, pid, ie.base), putIndexValue(&v, ie), pebble.NoSync)
 }
 
 // deleteBelow deletes the index entries of the batches that lie wholly

@@ -61,11 +61,16 @@ func (e indexEntry) batchBytes() int64 {
 }
 
 func indexKey(partition uint64, base int64) []byte {
-	k := make([]byte, 17)
+	var k [17]byte
+	return putIndexKey(&k, partition, base)
+}
+
+// putIndexKey encodes an index key into k and returns it.
+func putIndexKey(k *[17]byte, partition uint64, base int64) []byte {
 	k[0] = prefixIndex
 	binary.BigEndian.PutUint64(k[1:9], partition)
 	binary.BigEndian.PutUint64(k[9:17], uint64(base))
-	return k
+	return k[:]
 }
 
 // partitionPrefix returns the key range [lo, hi) of one partition's keys
@@ -85,13 +90,18 @@ func partitionRange(prefix byte, partition uint64) ([]byte, []byte) {
 }
 
 func encodeIndexValue(e indexEntry) []byte {
-	v := make([]byte, indexValueSize)
+	var v [indexValueSize]byte
+	return putIndexValue(&v, e)
+}
+
+// putIndexValue encodes an index value into v and returns it.
+func putIndexValue(v *[indexValueSize]byte, e indexEntry) []byte {
 	binary.BigEndian.PutUint64(v[0:8], e.position)
 	binary.BigEndian.PutUint32(v[8:12], e.size)
 	binary.BigEndian.PutUint32(v[12:16], uint32(e.lastDelta))
 	binary.BigEndian.PutUint64(v[16:24], uint64(e.maxTs))
 	binary.BigEndian.PutUint64(v[24:32], uint64(e.appendTime))
-	return v
+	return v[:]
 }
 
 // decodeIndex decodes an index key and value.

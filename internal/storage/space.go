@@ -3,22 +3,23 @@ package storage
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // spaceGuard refuses new data when the file system is nearly full.
 //
-// Statfs is cheap but not free; the guard asks again only when its last
-// answer, less what the log has grown since, comes near the reserve, or
-// after spaceRecheck. Between asks it assumes the worst: every byte written
-// since came off the free space.
+// Asking the file system (statfs) for every append would cost a syscall
+// each; instead the guard keeps a budget: the bytes that may be written
+// before it asks again, set at each ask to the free space less twice the
+// reserve. An append takes its bytes from the budget with one atomic add.
+// The guard asks again when the budget runs out (near the reserve every
+// append asks, which is when precision matters) and after spaceRecheck,
+// since other processes use the disk too.
 type spaceGuard struct {
-	mu struct {
-		sync.Mutex
-		free      int64     // free bytes at the last ask
-		writtenAt uint64    // log position at the last ask
-		askedAt   time.Time // when
-	}
+	budget  atomic.Int64
+	askedAt atomic.Int64 // unix nanoseconds of the last ask; 0: never
+	mu      sync.Mutex   // serialises asks
 }
 
 const spaceRecheck = time.Second
@@ -30,18 +31,18 @@ func (e *Engine) checkSpace(n int) error {
 		return nil
 	}
 	g := &e.space
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	written := e.log.Written()
-	estimate := g.mu.free - int64(written-g.mu.writtenAt) - int64(n)
-	if estimate >= 2*e.opts.MinFreeBytes && time.Since(g.mu.askedAt) < spaceRecheck {
+	fresh := time.Now().UnixNano()-g.askedAt.Load() < int64(spaceRecheck)
+	if g.budget.Add(-int64(n)) >= 0 && fresh {
 		return nil
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	free, err := e.opts.FS.FreeSpace(e.opts.Dir)
 	if err != nil {
 		return fmt.Errorf("%w: free space: %v", ErrStorage, err)
 	}
-	g.mu.free, g.mu.writtenAt, g.mu.askedAt = free, written, time.Now()
+	g.askedAt.Store(time.Now().UnixNano())
+	g.budget.Store(free - 2*e.opts.MinFreeBytes - int64(n))
 	if free-int64(n) < e.opts.MinFreeBytes {
 		return fmt.Errorf("%w: %d bytes free, the reserve is %d", ErrDiskFull, free, e.opts.MinFreeBytes)
 	}

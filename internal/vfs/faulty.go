@@ -287,6 +287,15 @@ func (f *Faulty) reserve(name string, off int64, n int) int {
 	return n
 }
 
+// WriteVAt goes through WriteAt, so that faults and capacity apply alike.
+func (f *faultyFile) WriteVAt(bufs [][]byte, off int64) (int, error) {
+	var joined []byte
+	for _, b := range bufs {
+		joined = append(joined, b...)
+	}
+	return f.WriteAt(joined, off)
+}
+
 func (f *faultyFile) Sync() error {
 	if err := f.fs.check(Op{Kind: OpSync, Name: f.name}); err != nil {
 		return err

@@ -17,6 +17,10 @@ type File interface {
 	io.ReaderAt
 	io.WriterAt
 	io.Closer
+	// WriteVAt writes the concatenation of bufs at off (pwritev): one
+	// system call, no copy into one buffer. It writes all the bytes or
+	// returns an error.
+	WriteVAt(bufs [][]byte, off int64) (int, error)
 	// Sync makes the file's data (and the metadata needed to read it back,
 	// such as its size) durable: fdatasync on Linux.
 	Sync() error

@@ -32,6 +32,36 @@ func (f osFile) Sync() error {
 	}
 }
 
+func (f osFile) WriteVAt(bufs [][]byte, off int64) (int, error) {
+	total := 0
+	for len(bufs) > 0 {
+		// At most IOV_MAX (1024) vectors per call.
+		n, err := unix.Pwritev(int(f.Fd()), bufs[:min(len(bufs), 1024)], off)
+		if err == unix.EINTR {
+			continue
+		}
+		total += n
+		if err != nil {
+			return total, &os.PathError{Op: "pwritev", Path: f.File.Name(), Err: err}
+		}
+		if n == 0 {
+			return total, &os.PathError{Op: "pwritev", Path: f.File.Name(), Err: unix.EIO}
+		}
+		off += int64(n)
+		// Drop what was written; a short write may end inside a buffer.
+		for n > 0 && len(bufs) > 0 {
+			if n >= len(bufs[0]) {
+				n -= len(bufs[0])
+				bufs = bufs[1:]
+				continue
+			}
+			bufs = append([][]byte{bufs[0][n:]}, bufs[1:]...)
+			n = 0
+		}
+	}
+	return total, nil
+}
+
 func (f osFile) Size() (int64, error) {
 	info, err := f.Stat()
 	if err != nil {

@@ -69,16 +69,22 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // on-disk format; the storage engine defines their meaning.
 type Kind uint8
 
-// putEntryHeader writes the header of an entry with the given payload into
-// dst[:EntryHeaderSize] and returns the CRC it computed.
-func putEntryHeader(dst []byte, kind Kind, partition uint64, payload []byte) {
-	binary.BigEndian.PutUint32(dst[0:4], uint32(entryBodyHeader+len(payload)))
+// putEntryHeader writes into dst[:EntryHeaderSize] the header of an entry
+// whose payload is the concatenation of parts.
+func putEntryHeader(dst []byte, kind Kind, partition uint64, parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	binary.BigEndian.PutUint32(dst[0:4], uint32(entryBodyHeader+n))
 	dst[8] = byte(kind)
 	dst[9] = 0
 	dst[10], dst[11] = 0, 0
 	binary.BigEndian.PutUint64(dst[12:20], partition)
 	crc := crc32.Update(0, castagnoli, dst[8:20])
-	crc = crc32.Update(crc, castagnoli, payload)
+	for _, p := range parts {
+		crc = crc32.Update(crc, castagnoli, p)
+	}
 	binary.BigEndian.PutUint32(dst[4:8], crc)
 }
 

@@ -57,64 +57,18 @@ type Log struct {
 	// modified) under mu, read without it.
 	segments atomic.Pointer[[]*segment]
 
+	// written is the position just past the last written entry. It is
+	// stored under mu, and read without it.
+	written atomic.Uint64
+
 	mu struct {
 		sync.Mutex
-		written uint64 // position just past the last written entry
-		closed  bool
+		closed bool
+		iov    [][]byte // the leader's vector of a run's buffers
 	}
 
-	sync syncer
-}
-
-// Append writes one entry and returns its position and size. The entry is
-// in the page cache when Append returns; WaitSynced tells when it is
-// durable. After a failed write nothing of the entry is visible: the next
-// append overwrites what was torn, and recovery would stop before it.
-//
-// The payload is the concatenation of parts.
-func (l *Log) Append(kind Kind, partition uint64, parts ...[]byte) (uint64, int, error) {
-	n := 0
-	for _, part := range parts {
-		n += len(part)
-	}
-	if n > MaxPayload {
-		return 0, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, n)
-	}
-	size := EntrySize(n)
-	buf := getBuffer(size)
-	defer putBuffer(buf)
-	at := EntryHeaderSize
-	for _, part := range parts {
-		at += copy(buf.b[at:], part)
-	}
-	putEntryHeader(buf.b[:EntryHeaderSize], kind, partition, buf.b[EntryHeaderSize:size])
-
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.mu.closed {
-		return 0, 0, ErrClosed
-	}
-	if l.sync.failed() {
-		return 0, 0, ErrFailed
-	}
-	seg, err := l.activeForLocked(size)
-	if err != nil {
-		return 0, 0, err
-	}
-	pos := l.mu.written
-	if _, err := seg.file.WriteAt(buf.b[:size], int64(pos-seg.base)); err != nil {
-		// Give back what a short write took; if that fails too, the bytes
-		// lie past the written position, where nothing reads them and the
-		// next append overwrites them.
-		_ = seg.file.Truncate(int64(pos - seg.base))
-		return 0, 0, fmt.Errorf("append to segment %s: %w", seg.name, err)
-	}
-	l.mu.written = pos + uint64(size)
-	seg.end.Store(l.mu.written)
-	if l.opts.Durability.Mode == Durable {
-		l.sync.kick()
-	}
-	return pos, size, nil
+	queue writeQueue
+	sync  syncer
 }
 
 // activeForLocked returns the segment an entry of size bytes goes to,
@@ -127,7 +81,7 @@ func (l *Log) activeForLocked(size int) (*segment, error) {
 	if used == SegmentHeaderSize || used+int64(size) <= l.opts.SegmentSize {
 		return active, nil
 	}
-	next, err := createSegment(l.fs, l.dir, l.mu.written)
+	next, err := createSegment(l.fs, l.dir, l.written.Load())
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +94,7 @@ func (l *Log) activeForLocked(size int) (*segment, error) {
 		l.fs.Remove(next.name)
 		return nil, fmt.Errorf("sync log directory: %w", err)
 	}
-	l.mu.written = next.end.Load()
+	l.written.Store(next.end.Load())
 	grown := append(append([]*segment(nil), segs...), next)
 	l.segments.Store(&grown)
 	return next, nil
@@ -278,11 +232,7 @@ func (l *Log) ScanSegment(base uint64, fn func(Entry) error) error {
 }
 
 // Written returns the position just past the last appended entry.
-func (l *Log) Written() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.mu.written
-}
+func (l *Log) Written() uint64 { return l.written.Load() }
 
 // Segments describes the live segments, oldest first.
 func (l *Log) Segments() []SegmentInfo {
@@ -340,6 +290,7 @@ func (l *Log) Close() error {
 	}
 	l.mu.closed = true
 	l.mu.Unlock()
+	l.queue.close()
 
 	err := l.sync.stop()
 	if err == nil && !l.sync.failed() {
@@ -352,23 +303,4 @@ func (l *Log) Close() error {
 		}
 	}
 	return err
-}
-
-// buffer pooling for entry encoding.
-type buffer struct{ b []byte }
-
-var bufferPool sync.Pool
-
-func getBuffer(n int) *buffer {
-	if b, ok := bufferPool.Get().(*buffer); ok && cap(b.b) >= n {
-		b.b = b.b[:n]
-		return b
-	}
-	return &buffer{b: make([]byte, n, max(n, 32<<10))}
-}
-
-func putBuffer(b *buffer) {
-	if cap(b.b) <= 4<<20 {
-		bufferPool.Put(b)
-	}
 }

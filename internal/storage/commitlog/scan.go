@@ -96,8 +96,8 @@ func Open(opts Options, from uint64, replay func(Entry) error) (*Log, ScanReport
 		segs = append(segs, seg)
 	}
 	l.segments.Store(&segs)
-	l.mu.written = segs[len(segs)-1].end.Load()
-	l.sync.start(l, l.mu.written)
+	l.written.Store(segs[len(segs)-1].end.Load())
+	l.sync.start(l, l.written.Load())
 	return l, report, nil
 }
 

@@ -175,10 +175,10 @@ func (s *syncer) publish(synced uint64, err error) {
 // syncNow fsyncs everything written so far. Only the flusher goroutine and
 // Close (after the flusher stopped) call it, so syncs never overlap.
 func (l *Log) syncNow() error {
-	l.mu.Lock()
-	target := l.mu.written
+	// Written before segments: a segment added after the load of target
+	// holds only bytes past it.
+	target := l.written.Load()
 	segs := *l.segments.Load()
-	l.mu.Unlock()
 
 	synced, err, _ := l.sync.state()
 	if err != nil {
@@ -233,11 +233,12 @@ func (l *Log) WaitSynced(ctx context.Context, pos uint64) error {
 // policy, and returns when it is.
 func (l *Log) Sync(ctx context.Context) error {
 	l.mu.Lock()
-	target, closed := l.mu.written, l.mu.closed
+	closed := l.mu.closed
 	l.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
+	target := l.written.Load()
 	l.sync.kick()
 	return l.WaitSynced(ctx, target)
 }
