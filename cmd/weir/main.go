@@ -36,5 +36,6 @@ func newBenchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure Weir's performance",
 	}
+	bench.AddCommand(newBenchStorageCommand())
 	return bench
 }

@@ -236,12 +236,8 @@ func (e *Engine) catalogChange(op catalogOp) error {
 	if err := e.log.Sync(context.Background()); err != nil {
 		return logError("sync catalog change", err)
 	}
-	// The change is durable in the log: a failure to copy it to the
-	// catalog file is retried at the next checkpoint, not reported.
-	if err := e.writeCatalogFile(); err != nil {
-		e.catalogStale.Store(true)
-		e.logger.Error("catalog file not written; retrying at the next checkpoint", "err", err)
-	}
+	// The next checkpoint copies the catalog to the catalog file.
+	e.catalogStale.Store(true)
 	return nil
 }
 

@@ -5,16 +5,21 @@ package storage
 // Dir/catalog is a JSON copy of the catalog (format version 1):
 //
 //	{"version": 1,
+//	 "position": C,                       // the log position it covers
 //	 "next_partition_id": N, "next_topic_id": N,
 //	 "topics": [topicRecord...],          // as under the "t" index keys
 //	 "log_starts": {"<partition id>": offset, ...}}  // those above 0
 //
 // It is written to catalog.tmp, synced, renamed over catalog and the
-// directory synced, after every catalog change (before the change is
-// acknowledged) and at checkpoints when a log start moved. It exists so that
-// a damaged index can be rebuilt from the log: the log alone cannot say which
-// topics exist, because the cleaner removes segments whose catalog entries
-// are no longer needed by recovery.
+// directory synced, by a checkpoint at position C when the catalog changed
+// or a log start moved since the last one. It holds at least the effect of
+// every catalog entry below C (the in-memory catalog it copies may be
+// newer). It exists so that a damaged index can be rebuilt from the log: the
+// log alone cannot say which topics exist, because the cleaner removes
+// segments whose catalog entries recovery no longer needs. A rebuild seeds
+// the index from the file and replays the catalog entries from C on; the
+// cleaner removes only segments below both the checkpoint and the file's C,
+// so those entries are still there.
 
 import (
 	"encoding/json"
@@ -29,17 +34,19 @@ const catalogFileVersion = 1
 
 type catalogFile struct {
 	Version         int              `json:"version"`
+	Position        uint64           `json:"position"`
 	NextPartitionID uint64           `json:"next_partition_id"`
 	NextTopicID     uint64           `json:"next_topic_id"`
 	Topics          []topicRecord    `json:"topics"`
 	LogStarts       map[string]int64 `json:"log_starts"`
 }
 
-// writeCatalogFile writes the catalog file from the in-memory state.
-func (e *Engine) writeCatalogFile() error {
+// writeCatalogFile writes the catalog file from the in-memory state, which
+// holds the effect of every entry below position.
+func (e *Engine) writeCatalogFile(position uint64) error {
 	e.catalogFileMu.Lock()
 	defer e.catalogFileMu.Unlock()
-	cf := catalogFile{Version: catalogFileVersion, LogStarts: make(map[string]int64)}
+	cf := catalogFile{Version: catalogFileVersion, Position: position, LogStarts: make(map[string]int64)}
 	e.mu.RLock()
 	cf.NextPartitionID, cf.NextTopicID = e.mu.counters.nextPartitionID, e.mu.counters.nextTopicID
 	var parts []*Partition
@@ -86,6 +93,7 @@ func (e *Engine) writeCatalogFile() error {
 	if err != nil {
 		return fmt.Errorf("write catalog file: %w", err)
 	}
+	e.catalogFilePos.Store(position)
 	return nil
 }
 

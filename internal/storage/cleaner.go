@@ -71,7 +71,7 @@ func (e *Engine) checkpointLocked(ctx context.Context) error {
 	c := e.log.Written()
 	e.applyMu.Unlock()
 	e.lastCheckpoint.Store(time.Now().UnixNano())
-	if c == e.checkpointed.Load() {
+	if c == e.checkpointed.Load() && !e.catalogStale.Load() {
 		return nil
 	}
 	if err := e.log.Sync(ctx); err != nil {
@@ -83,7 +83,7 @@ func (e *Engine) checkpointLocked(ctx context.Context) error {
 	}
 	e.checkpointed.Store(c)
 	if e.catalogStale.Swap(false) {
-		if err := e.writeCatalogFile(); err != nil {
+		if err := e.writeCatalogFile(c); err != nil {
 			e.catalogStale.Store(true)
 			return fmt.Errorf("%w: %v", ErrStorage, err)
 		}
@@ -177,9 +177,10 @@ func (e *Engine) reclaimLocked(ctx context.Context) error {
 }
 
 // closedBelowCheckpoint lists the segments that are not active and end at
-// or below the checkpoint.
+// or below both the checkpoint (recovery never replays them) and the
+// catalog file's position (a rebuild never needs their catalog entries).
 func (e *Engine) closedBelowCheckpoint() []commitlog.SegmentInfo {
-	c := e.checkpointed.Load()
+	c := min(e.checkpointed.Load(), e.catalogFilePos.Load())
 	var out []commitlog.SegmentInfo
 	for _, s := range e.log.Segments() {
 		if !s.Active && s.End <= c {

@@ -29,9 +29,11 @@ type Engine struct {
 	applyMu       sync.RWMutex
 	catalogFileMu sync.Mutex // serialises writes of the catalog file
 
-	// catalogStale: the catalog file lags the catalog (a log start moved,
-	// or writing it failed); the next checkpoint writes it.
-	catalogStale atomic.Bool
+	// catalogStale: the catalog file lags the catalog (it changed, a log
+	// start moved, or writing the file failed); the next checkpoint writes
+	// it. catalogFilePos is the position the file covers.
+	catalogStale   atomic.Bool
+	catalogFilePos atomic.Uint64
 
 	space spaceGuard
 
@@ -105,6 +107,7 @@ func openOnce(opts Options, cache *pebble.Cache, rebuild bool) (*Engine, error) 
 	e.mu.topics = make(map[string]*topic)
 	e.mu.byID = make(map[uint64]*Partition)
 	e.segMu.live = make(map[uint64]int64)
+	e.catalogStale.Store(true) // the checkpoint that ends recovery writes it
 	if err := e.recover(rebuild); err != nil {
 		if e.log != nil {
 			e.log.Close()

@@ -27,13 +27,13 @@ func (e *Engine) recover(rebuild bool) error {
 	var from uint64
 	rp := &replayer{db: e.db, logger: e.logger}
 	if rebuild {
-		seeded, err := e.seedFromCatalogFile()
+		// Catalog entries below the file's position are in it; without a
+		// file, the catalog entries still in the log are the best there is.
+		seededTo, err := e.seedFromCatalogFile()
 		if err != nil {
 			return err
 		}
-		// Without a catalog file, the catalog entries still in the log
-		// are the best there is.
-		rp.skipCatalog = seeded
+		rp.catalogFrom = seededTo
 	} else {
 		v, err := get(e.db, keyCheckpoint)
 		if err != nil {
@@ -80,11 +80,7 @@ func (e *Engine) recover(rebuild bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: scan index: %v", errIndex, err)
 	}
-	if rebuild {
-		if err := e.writeCatalogFile(); err != nil {
-			return err
-		}
-	}
+
 	if err := e.Checkpoint(context.Background()); err != nil {
 		return fmt.Errorf("checkpoint after recovery: %w", err)
 	}
@@ -100,42 +96,43 @@ func (e *Engine) recover(rebuild bool) error {
 }
 
 // seedFromCatalogFile writes the catalog file's topics, partitions and log
-// starts into the (empty) index. It returns false if there is no file.
-func (e *Engine) seedFromCatalogFile() (bool, error) {
+// starts into the (empty) index. It returns the log position the file
+// covers, 0 if there is no usable file.
+func (e *Engine) seedFromCatalogFile() (uint64, error) {
 	cf, ok, err := e.readCatalogFile()
 	if err != nil {
 		e.logger.Error("catalog file unreadable; rebuilding the catalog from the log alone", "err", err)
-		return false, nil
+		return 0, nil
 	}
 	if !ok {
 		e.logger.Warn("no catalog file; rebuilding the catalog from the log alone")
-		return false, nil
+		return 0, nil
 	}
 	b := e.db.NewBatch()
 	defer b.Close()
 	for _, rec := range cf.Topics {
 		raw, err := json.Marshal(rec)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if err := b.Set(topicKey(rec.Name), raw, nil); err != nil {
-			return false, fmt.Errorf("%w: %v", errIndex, err)
+			return 0, fmt.Errorf("%w: %v", errIndex, err)
 		}
 		for i, pid := range rec.Partitions {
 			pr := partitionRecord{topicID: rec.ID, index: int32(i), logStart: cf.LogStarts[strconv.FormatUint(pid, 10)]}
 			if err := b.Set(partitionKey(pid), encodePartitionRecord(pr), nil); err != nil {
-				return false, fmt.Errorf("%w: %v", errIndex, err)
+				return 0, fmt.Errorf("%w: %v", errIndex, err)
 			}
 		}
 	}
 	c := counters{nextPartitionID: cf.NextPartitionID, nextTopicID: cf.NextTopicID}
 	if err := b.Set(keyCounters, encodeCounters(c), nil); err != nil {
-		return false, fmt.Errorf("%w: %v", errIndex, err)
+		return 0, fmt.Errorf("%w: %v", errIndex, err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return false, fmt.Errorf("%w: %v", errIndex, err)
+		return 0, fmt.Errorf("%w: %v", errIndex, err)
 	}
-	return true, nil
+	return cf.Position, nil
 }
 
 // replayer applies log entries to the index in batches.
@@ -144,7 +141,7 @@ type replayer struct {
 	b           *pebble.Batch
 	pending     int
 	logger      *slog.Logger
-	skipCatalog bool // the catalog came from the catalog file
+	catalogFrom uint64 // catalog entries below it are skipped (the catalog file has them)
 
 	// Per partition, learned from the index on first use and kept up to
 	// date by the replay; dropped at every catalog entry.
@@ -273,7 +270,7 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 		_, _, err = applySetStart(r.b, entry.Partition, start)
 		return err
 	case kindCatalog:
-		if r.skipCatalog {
+		if entry.Position < r.catalogFrom {
 			return nil
 		}
 		var op catalogOp

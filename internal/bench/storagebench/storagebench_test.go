@@ -1,0 +1,162 @@
+package storagebench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// childEnv carries a child spec to the re-executed test binary.
+const childEnv = "WEIR_STORAGEBENCH_CHILD"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		if err := RunChild(context.Background(), spec, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// tinyConfig runs every workload at sizes that take a few seconds in all.
+func tinyConfig(t *testing.T) Config {
+	cfg := DefaultConfig()
+	cfg.Dir = t.TempDir()
+	cfg.Duration = 200 * time.Millisecond
+	cfg.Runs = 1
+	cfg.RecordSize = 256
+	cfg.BatchSize = 4096
+	cfg.Writers = 4
+	cfg.Inflight = 8
+	cfg.Partitions = 4
+	cfg.ManyPartitions = 500
+	cfg.MillionPartitions = 2000
+	cfg.ReadBytes = 4 << 20
+	cfg.ReadMaxBytes = 64 << 10
+	cfg.RecoveryBytes = 4 << 20
+	cfg.DiskUseBytes = 8 << 20
+	cfg.SegmentSize = 1 << 20
+	cfg.SkipDD = true
+	cfg.Child = func(spec string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+spec)
+		return cmd
+	}
+	return cfg
+}
+
+func TestRunEveryWorkload(t *testing.T) {
+	cfg := tinyConfig(t)
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Append16 == nil || rep.Append16.Median.Appends == 0 || rep.Append16.Median.LatencyP99 <= 0 {
+		t.Errorf("append16 = %+v, want appends with latencies", rep.Append16)
+	}
+	if rep.Append16 != nil && rep.Append16.Runs[0].Fsyncs == 0 {
+		t.Errorf("append16 counted no fsyncs under the durable policy")
+	}
+	if rep.Append100k == nil || rep.Append100k.Partitions != cfg.ManyPartitions || rep.Append100k.Median.Appends == 0 {
+		t.Errorf("append100k = %+v", rep.Append100k)
+	}
+	if m := rep.Million; m == nil || m.AfterKill.Batches != int64(cfg.MillionPartitions) || m.AfterClose.Batches != int64(cfg.MillionPartitions) ||
+		m.Fill.Memory.RSS <= 0 || !m.AfterKill.Opened.Seen {
+		t.Errorf("million = %+v, want every partition's batch found after the kill and the clean shutdown", m)
+	}
+	if r := rep.Read; r == nil || r.Median.Bytes != r.Bytes || r.Median.GBps <= 0 {
+		t.Errorf("read = %+v", r)
+	}
+	if r := rep.Recovery; r == nil || r.AfterKill.Batches != r.Batches || r.AfterKill.Opened.ReplayedBytes <= 0 {
+		t.Errorf("recovery = %+v, want every batch back and bytes replayed", r)
+	}
+	if d := rep.DiskUse; d == nil || d.DiskUsage <= 0 || d.LiveBytes <= 0 || d.ConsumerBytes <= 0 || d.Written < cfg.DiskUseBytes {
+		t.Errorf("diskuse = %+v", d)
+	}
+	if len(rep.Checks) != 9 {
+		t.Errorf("%d checks, want 9: %+v", len(rep.Checks), rep.Checks)
+	}
+
+	var text, js bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"append16:", "append100k:", "million:", "read:", "recovery:", "diskuse:", "summary"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatalf("JSON report does not parse: %v", err)
+	}
+	if _, ok := back["append16"]; !ok {
+		t.Errorf("JSON report lacks append16: %s", js.String())
+	}
+}
+
+func TestParseWorkloads(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{in: "all", want: strings.Join(Workloads, ",")},
+		{in: "read,append16", want: "append16,read"},
+		{in: "append100k, append16,append16", want: "append16,append100k"},
+		{in: "append17", wantErr: true},
+		{in: "", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseWorkloads(tt.in)
+		if tt.wantErr != (err != nil) {
+			t.Errorf("ParseWorkloads(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("ParseWorkloads(%q) = %v, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRequireFree(t *testing.T) {
+	dir := t.TempDir()
+	if err := requireFree(dir, 1, "a test"); err != nil {
+		t.Errorf("requireFree(1 byte): %v", err)
+	}
+	if err := requireFree(dir, 1<<62, "a test"); err == nil || !strings.Contains(err.Error(), "a test needs") {
+		t.Errorf("requireFree(4 EiB) = %v, want a refusal", err)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median(3,1,2) = %v", got)
+	}
+	if got := median([]float64{4, 1, 2, 3}); got != 2.5 {
+		t.Errorf("median(4,1,2,3) = %v", got)
+	}
+	if got := median([]float64(nil)); got != 0 {
+		t.Errorf("median() = %v", got)
+	}
+}
+
+func TestProcStatus(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	if rss := procStatus("VmRSS"); rss <= 0 {
+		t.Errorf("VmRSS = %d", rss)
+	}
+}
