@@ -45,8 +45,8 @@ func (e *Engine) recover(rebuild bool) error {
 			}
 			from = binary.BigEndian.Uint64(v)
 		} else if _, exists, _ := e.readCatalogFile(); exists {
-			// A catalog file is written with the first topic, an index
-			// checkpoint when the engine first opens: the index was lost.
+			// Every checkpoint writes its key before the catalog file,
+			// and the first one ends the first open: the index was lost.
 			return fmt.Errorf("%w: the index has no checkpoint but the data directory has a catalog", errIndex)
 		}
 	}
@@ -81,8 +81,10 @@ func (e *Engine) recover(rebuild bool) error {
 		return fmt.Errorf("%w: scan index: %v", errIndex, err)
 	}
 
+	// So that a second crash replays nothing. A failure (a full disk) does
+	// not stop the engine from serving: the next checkpoint tries again.
 	if err := e.Checkpoint(context.Background()); err != nil {
-		return fmt.Errorf("checkpoint after recovery: %w", err)
+		e.logger.Error("checkpoint after recovery failed; serving, and retrying later", "err", err)
 	}
 	e.mu.RLock()
 	partitions := len(e.mu.byID)
