@@ -202,6 +202,7 @@ func (p pebbleLogger) Infof(string, ...interface{}) {}
 func (p pebbleLogger) Errorf(format string, args ...interface{}) {
 	p.l.Error("index: " + fmt.Sprintf(format, args...))
 }
+
 // Fatalf must not return (Pebble's contract: its state is unusable after a
 // fatal error); the panic ends the process with the message.
 func (p pebbleLogger) Fatalf(format string, args ...interface{}) {

@@ -24,6 +24,10 @@ type Options struct {
 	Durability commitlog.Durability
 	// SegmentSize is the size of commit log segments (128 MiB).
 	SegmentSize int64
+	// PageCacheWindow is how much of the log behind the synced position
+	// stays in the page cache on the writer's account (512 MiB; negative
+	// keeps all of it). See commitlog/sync.go.
+	PageCacheWindow int64
 	// CheckpointInterval and CheckpointBytes bound the commit log tail that
 	// recovery replays: a checkpoint is taken when either is exceeded
 	// (30 s, 256 MiB).

@@ -52,11 +52,12 @@ func (e *Engine) recover(rebuild bool) error {
 	}
 	rp.b = e.db.NewIndexedBatch()
 	log, report, err := commitlog.Open(commitlog.Options{
-		FS:          e.opts.FS,
-		Dir:         filepath.Join(e.opts.Dir, "log"),
-		SegmentSize: e.opts.SegmentSize,
-		Durability:  e.opts.Durability,
-		Logger:      e.logger,
+		FS:              e.opts.FS,
+		Dir:             filepath.Join(e.opts.Dir, "log"),
+		SegmentSize:     e.opts.SegmentSize,
+		Durability:      e.opts.Durability,
+		PageCacheWindow: e.opts.PageCacheWindow,
+		Logger:          e.logger,
 	}, from, rp.apply)
 	if err == nil {
 		err = rp.flush()

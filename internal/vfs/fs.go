@@ -24,6 +24,10 @@ type File interface {
 	// Sync makes the file's data (and the metadata needed to read it back,
 	// such as its size) durable: fdatasync on Linux.
 	Sync() error
+	// DropCache tells the operating system that the n bytes at off, which
+	// must be synced, will not be read soon: their cached pages can go
+	// (fadvise DONTNEED). It is advice; an error may be ignored.
+	DropCache(off, n int64) error
 	// Truncate changes the file's size.
 	Truncate(size int64) error
 	// Size returns the file's current size.

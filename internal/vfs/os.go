@@ -62,6 +62,13 @@ func (f osFile) WriteVAt(bufs [][]byte, off int64) (int, error) {
 	return total, nil
 }
 
+func (f osFile) DropCache(off, n int64) error {
+	if err := unix.Fadvise(int(f.Fd()), off, n, unix.FADV_DONTNEED); err != nil {
+		return &os.PathError{Op: "fadvise", Path: f.File.Name(), Err: err}
+	}
+	return nil
+}
+
 func (f osFile) Size() (int64, error) {
 	info, err := f.Stat()
 	if err != nil {

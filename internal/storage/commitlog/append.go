@@ -43,7 +43,7 @@ type request struct {
 	parts  [][]byte // header[:], then the payload's parts
 	size   int
 	pos    uint64
-	err   error
+	err    error
 	// done receives one value: false when the request was written (pos or
 	// err set), true when it must lead the next group.
 	done chan bool

@@ -23,8 +23,15 @@ type Options struct {
 	Dir         string
 	SegmentSize int64 // DefaultSegmentSize when zero
 	Durability  Durability
-	Logger      *slog.Logger // slog.Default() when nil
+	// PageCacheWindow is how much of the log, behind the synced position,
+	// stays in the page cache on the writer's account (512 MiB when zero;
+	// negative: all of it, as Kafka leaves it). See sync.go.
+	PageCacheWindow int64
+	Logger          *slog.Logger // slog.Default() when nil
 }
+
+// DefaultPageCacheWindow is the page cache window when Options leave it 0.
+const DefaultPageCacheWindow = 512 << 20
 
 // Entry is one entry read from the log.
 type Entry struct {

@@ -53,6 +53,9 @@ func Open(opts Options, from uint64, replay func(Entry) error) (*Log, ScanReport
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.PageCacheWindow == 0 {
+		opts.PageCacheWindow = DefaultPageCacheWindow
+	}
 	l := &Log{fs: opts.FS, dir: opts.Dir, opts: opts, logger: opts.Logger}
 	var report ScanReport
 	if err := l.fs.MkdirAll(l.dir); err != nil {

@@ -29,6 +29,17 @@ package commitlog
 // The interval policy runs the same flusher on a ticker and does not make
 // appenders wait; the none policy syncs only when asked (Sync, checkpoints,
 // Close).
+//
+// Drop-behind. After each sync the flusher tells the kernel that the log's
+// bytes more than PageCacheWindow behind the synced position will not be
+// read soon (fadvise DONTNEED on clean pages). Without it a log written at
+// disk speed fills the page cache with pages nobody reads, evicting what
+// others use; and on virtual machines that hand free memory back to the
+// host, every new page of cache costs a fault on the host: measured here,
+// a 20 s stream of 16 KiB writes with fsyncs fell from 1.3 GB/s to 0.32 GB/s
+// after 5 GB without drop-behind and held 2 GB/s with a 256 MiB window.
+// Tailing consumers read within the window; older reads fill the cache
+// again as reads do.
 
 import (
 	"context"
@@ -93,6 +104,8 @@ type syncer struct {
 	kicks chan struct{} // capacity 1
 	done  chan struct{}
 	wg    sync.WaitGroup
+
+	dropped uint64 // the page cache behind it was dropped; flusher only
 
 	mu struct {
 		sync.Mutex
@@ -201,7 +214,33 @@ func (l *Log) syncNow() error {
 		}
 	}
 	l.sync.publish(target, nil)
+	l.dropBehind(target, segs)
 	return nil
+}
+
+// dropBehind drops the cached pages of the log more than the window
+// behind synced.
+// REQUIRES: called by the flusher (or by Close after it stopped).
+func (l *Log) dropBehind(synced uint64, segs []*segment) {
+	window := l.opts.PageCacheWindow
+	if window < 0 || synced < uint64(window) {
+		return
+	}
+	upTo := synced - uint64(window)
+	// Drop in steps of at least 16 MiB, so that the flusher pays a few
+	// system calls per step, not one per sync.
+	if upTo < l.sync.dropped+16<<20 {
+		return
+	}
+	for _, seg := range segs {
+		from, to := max(seg.base, l.sync.dropped), min(seg.end.Load(), upTo)
+		if from >= to || !seg.pin() {
+			continue
+		}
+		_ = seg.file.DropCache(int64(from-seg.base), int64(to-from))
+		seg.unpin()
+	}
+	l.sync.dropped = upTo
 }
 
 // Synced returns the position below which everything is durable.
