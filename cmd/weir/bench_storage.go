@@ -33,8 +33,11 @@ func newBenchStorageCommand() *cobra.Command {
 printed beside the machine's sequential write bandwidth, measured in the same
 run and on the same file system with
   dd if=/dev/zero of=DIR/dd.tmp bs=1M count=2048 conv=fdatasync
-before and after the workloads. Throughput workloads run --runs times; the
-median is reported. See docs/benchmarks.md.`,
+The runs of append16 and append100k are interleaved with dd (dd, append16
+run 1, dd, append100k run 1, dd, ...): each run is compared with the mean of
+the dd just before and just after it, and the median of those per-run ratios
+is judged. The other workloads have a dd before and after them. Throughput
+workloads run --runs times; medians are reported. See docs/benchmarks.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -49,7 +52,7 @@ median is reported. See docs/benchmarks.md.`,
 	f.StringVar(&cfg.Dir, "dir", "", "data directory (default: a temporary directory, removed afterwards); use one on the disk to measure")
 	f.StringVar(&workloads, "workload", "all", "workloads, comma-separated: all, append16, append100k, million, read, recovery, diskuse")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long each throughput run appends")
-	f.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each throughput workload (append16, append100k, read); the median is reported")
+	f.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each throughput workload (append16, append100k, read), e.g. 3 or 5; medians are reported")
 	f.IntVar(&cfg.RecordSize, "record-size", cfg.RecordSize, "record value size in bytes")
 	f.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "batch size in bytes (batch-size/record-size records a batch)")
 	f.IntVar(&cfg.Writers, "writers", cfg.Writers, "concurrent writers")

@@ -55,6 +55,17 @@ type AppendRun struct {
 	// CPU is the process's user+system CPU time over Elapsed: 2.0 is two
 	// cores busy.
 	CPU float64 `json:"cpu_cores"`
+	// DDBeforeMBps and DDAfterMBps are the dd runs just before and after
+	// this run (append16 and append100k, unless dd is skipped); DDMBps is
+	// their mean and DDRatio is MBps/DDMBps. In a median, DDMBps and
+	// DDRatio are the medians over the runs.
+	DDBeforeMBps float64 `json:"dd_before_mb_per_s,omitempty"`
+	DDAfterMBps  float64 `json:"dd_after_mb_per_s,omitempty"`
+	DDMBps       float64 `json:"dd_mb_per_s,omitempty"`
+	DDRatio      float64 `json:"dd_ratio,omitempty"`
+	// Append16Ratio (append100k only) is MBps over that of the append16
+	// run made just before this one.
+	Append16Ratio float64 `json:"append16_ratio,omitempty"`
 }
 
 const progressEvery = 5 * time.Second

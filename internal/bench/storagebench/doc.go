@@ -36,8 +36,19 @@
 //
 //	dd if=/dev/zero of=DIR/dd.tmp bs=1M count=2048 conv=fdatasync
 //
-// before and after the workloads (their mean is the reference), or the
-// append16 figure of the same run.
+// or the append16 figure of the same run. The disks this runs on are
+// shared and noisy (dd alone moves by a factor of several within minutes),
+// so the append runs are interleaved with dd:
+//
+//	dd, append16 run 1, dd, append100k run 1, dd, append16 run 2, dd, ...
+//
+// each run in a fresh directory removed (and synced) before the next dd.
+// Each run's ratio is to the mean of the dd just before and just after it;
+// the median of those ratios is what append16's target judges. append100k
+// is judged by its median over append16's median, and each of its runs is
+// also given as a ratio to the append16 run just before it. The other
+// workloads have a dd before and after them, and their figures are set
+// beside the median of every dd of the run.
 //
 // # Child processes
 //

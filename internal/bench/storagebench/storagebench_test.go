@@ -106,6 +106,82 @@ func TestRunEveryWorkload(t *testing.T) {
 	}
 }
 
+// TestAppendSeriesInterleavesDD runs append16 and append100k with a small
+// dd between every two runs: each run must be bracketed by the dd just
+// before and just after it, and the judged ratios must be the medians of
+// the per-run ones.
+func TestAppendSeriesInterleavesDD(t *testing.T) {
+	if _, err := exec.LookPath("dd"); err != nil {
+		t.Skip("no dd")
+	}
+	cfg := tinyConfig(t)
+	cfg.Workloads = []string{WorkloadAppend16, WorkloadAppend100k, WorkloadRead}
+	cfg.Runs = 3
+	cfg.Duration = 100 * time.Millisecond
+	cfg.SkipDD = false
+	cfg.DDMiB = 4
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// dd, a16 1, dd, a100k 1, dd, ..., a100k 3, dd; then read, dd.
+	samples := rep.DD.Samples
+	if want := 2*cfg.Runs + 2; len(samples) != want {
+		t.Fatalf("%d dd samples, want %d: %+v", len(samples), want, samples)
+	}
+	if samples[0].When != "start" || samples[len(samples)-1].When != "after the workloads" {
+		t.Errorf("dd samples run from %q to %q, want start to after the workloads", samples[0].When, samples[len(samples)-1].When)
+	}
+	for i := range cfg.Runs {
+		for j, a := range []*AppendReport{rep.Append16, rep.Append100k} {
+			run := a.Runs[i]
+			before, after := samples[2*i+j].MBps, samples[2*i+j+1].MBps
+			if run.DDBeforeMBps != before || run.DDAfterMBps != after || run.DDMBps != (before+after)/2 {
+				t.Errorf("run %d of workload %d: dd %v, %v (mean %v), want %v, %v", i+1, j, run.DDBeforeMBps, run.DDAfterMBps, run.DDMBps, before, after)
+			}
+			if want := run.MBps / run.DDMBps; run.DDRatio != want {
+				t.Errorf("run %d of workload %d: ratio %v, want %v", i+1, j, run.DDRatio, want)
+			}
+		}
+		if want := rep.Append100k.Runs[i].MBps / rep.Append16.Runs[i].MBps; rep.Append100k.Runs[i].Append16Ratio != want {
+			t.Errorf("append100k run %d: ratio to append16 %v, want %v", i+1, rep.Append100k.Runs[i].Append16Ratio, want)
+		}
+	}
+	perRun := func(a *AppendReport, f func(AppendRun) float64) float64 {
+		var v []float64
+		for _, r := range a.Runs {
+			v = append(v, f(r))
+		}
+		return median(v)
+	}
+	if want := perRun(rep.Append16, func(r AppendRun) float64 { return r.DDRatio }); rep.Append16.Median.DDRatio != want || want <= 0 {
+		t.Errorf("append16 median ratio %v, want %v", rep.Append16.Median.DDRatio, want)
+	}
+	if want := rep.Append100k.Median.MBps / rep.Append16.Median.MBps; rep.Append100k.VsAppend16 != want {
+		t.Errorf("append100k vs append16 %v, want %v", rep.Append100k.VsAppend16, want)
+	}
+	check := rep.Checks[0]
+	if check.Workload != WorkloadAppend16 || check.Ratio != rep.Append16.Median.DDRatio || check.Unjudged {
+		t.Errorf("append16 check %+v, want the median of the per-run ratios judged", check)
+	}
+	var ddMBps []float64
+	for _, s := range samples {
+		ddMBps = append(ddMBps, s.MBps)
+	}
+	if rep.DD.MBps != median(ddMBps) {
+		t.Errorf("dd reference %v, want the median of the samples %v", rep.DD.MBps, median(ddMBps))
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"after append16 run 2/3", "median of the per-run ratios to dd", "median append100k / median append16"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
 func TestParseWorkloads(t *testing.T) {
 	tests := []struct {
 		in      string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/weir-io/weir/internal/storage"
@@ -22,37 +23,116 @@ type AppendReport struct {
 	// CreateTopic is how long creating the topic took (median).
 	CreateTopic time.Duration `json:"create_topic_ns"`
 	Runs        []AppendRun   `json:"runs"`
-	// Median holds the median of each figure over the runs.
+	// Median holds the median of each figure over the runs; its DDRatio
+	// (the median of the runs' ratios to their dd) is the figure compared
+	// with the target of append16.
 	Median AppendRun `json:"median"`
+	// VsAppend16 (append100k only) is Median.MBps over append16's
+	// Median.MBps, the figure compared with append100k's target.
+	VsAppend16 float64 `json:"vs_append16,omitempty"`
 }
 
-// runAppendWorkload runs append16 or append100k: cfg.Runs runs, each on a
-// fresh engine with one topic of partitions partitions.
-func runAppendWorkload(ctx context.Context, cfg Config, name string, partitions int) (*AppendReport, error) {
+// appendSeries is one append workload of an interleaved series.
+type appendSeries struct {
+	name       string
+	partitions int
+	report     *AppendReport
+	creates    []time.Duration
+}
+
+// runAppendSeries runs the runs of the selected append workloads
+// interleaved with dd, so that every run has a dd just before and just
+// after it on a disk in a comparable state:
+//
+//	dd, append16 run 1, dd, append100k run 1, dd, append16 run 2, dd, ...
+//
+// Each run works in a fresh directory, removed (and the removal synced)
+// before the next dd. measure runs dd and returns nil when dd is skipped
+// or failed. It fills rep.Append16 and rep.Append100k as they run, and
+// stops at the first failed run, returning the workload it belongs to.
+func runAppendSeries(ctx context.Context, cfg Config, rep *Report, measure func(when string) *DDResult) (string, error) {
 	template, err := buildBatch(cfg.recordsPerBatch(), cfg.RecordSize, 1)
 	if err != nil {
-		return nil, err
+		return WorkloadAppend16, err
 	}
-	rep := &AppendReport{Partitions: partitions, Writers: cfg.Writers, Inflight: cfg.Inflight,
-		RecordsPerBatch: cfg.recordsPerBatch(), BatchBytes: len(template)}
-	var creates []time.Duration
-	for i := range cfg.Runs {
-		dir := filepath.Join(cfg.Dir, fmt.Sprintf("%s-run%d", name, i+1))
-		run, create, durability, err := appendRun(ctx, cfg, dir, name, partitions, template, i)
-		os.RemoveAll(dir)
-		if err != nil {
-			return rep, fmt.Errorf("run %d: %w", i+1, err)
+	var series []*appendSeries
+	for _, w := range []struct {
+		name       string
+		partitions int
+		report     **AppendReport
+	}{{WorkloadAppend16, cfg.Partitions, &rep.Append16}, {WorkloadAppend100k, cfg.ManyPartitions, &rep.Append100k}} {
+		if !cfg.runs(w.name) {
+			continue
 		}
-		rep.Durability = durability
-		rep.Runs = append(rep.Runs, run)
-		creates = append(creates, create)
+		s := &appendSeries{name: w.name, partitions: w.partitions, report: &AppendReport{Partitions: w.partitions,
+			Writers: cfg.Writers, Inflight: cfg.Inflight, RecordsPerBatch: cfg.recordsPerBatch(), BatchBytes: len(template)}}
+		*w.report = s.report
+		series = append(series, s)
 	}
-	rep.Median = medianRun(rep.Runs)
-	rep.CreateTopic = median(creates)
-	return rep, nil
+	before := measure("start")
+	defer func() {
+		for _, s := range series {
+			s.report.Median = medianRun(s.report.Runs)
+			s.report.CreateTopic = median(s.creates)
+		}
+		if rep.Append16 != nil && rep.Append100k != nil {
+			rep.Append100k.VsAppend16 = ratioOf(rep.Append100k.Median.MBps, rep.Append16.Median.MBps)
+		}
+	}()
+	for i := range cfg.Runs {
+		append16 := 0.0 // MB/s of this round's append16 run
+		for _, s := range series {
+			if err := ctx.Err(); err != nil {
+				return s.name, err
+			}
+			label := fmt.Sprintf("%s run %d/%d", s.name, i+1, cfg.Runs)
+			dir := filepath.Join(cfg.Dir, fmt.Sprintf("%s-run%d", s.name, i+1))
+			cfg.progress("%s: starting", label)
+			run, create, durability, err := appendRun(ctx, cfg, dir, label, s.partitions, template)
+			os.RemoveAll(dir)
+			syscall.Sync()
+			if err != nil {
+				return s.name, fmt.Errorf("run %d: %w", i+1, err)
+			}
+			after := measure("after " + label)
+			run.bracket(before, after)
+			before = after
+			if s.name == WorkloadAppend16 {
+				append16 = run.MBps
+			} else {
+				run.Append16Ratio = ratioOf(run.MBps, append16)
+			}
+			cfg.progress("%s: %.1f MB/s, dd %s, ratio %s", label, run.MBps, f1(run.DDMBps), ratio(run.MBps, run.DDMBps))
+			s.report.Durability = durability
+			s.report.Runs = append(s.report.Runs, run)
+			s.creates = append(s.creates, create)
+		}
+	}
+	return "", nil
 }
 
-func appendRun(ctx context.Context, cfg Config, dir, name string, partitions int, template []byte, i int) (AppendRun, time.Duration, string, error) {
+// bracket records the dd runs just before and after the run: their mean
+// (or the one there is) is the run's dd reference.
+func (r *AppendRun) bracket(before, after *DDResult) {
+	var sum float64
+	var n int
+	if before != nil {
+		r.DDBeforeMBps = before.MBps
+		sum += before.MBps
+		n++
+	}
+	if after != nil {
+		r.DDAfterMBps = after.MBps
+		sum += after.MBps
+		n++
+	}
+	if n > 0 {
+		r.DDMBps = sum / float64(n)
+		r.DDRatio = r.MBps / r.DDMBps
+	}
+}
+
+func appendRun(ctx context.Context, cfg Config, dir, label string, partitions int, template []byte) (AppendRun, time.Duration, string, error) {
 	e, _, err := openEngine(engineOptions{dir: dir, segmentSize: cfg.SegmentSize})
 	if err != nil {
 		return AppendRun{}, 0, "", err
@@ -67,7 +147,7 @@ func appendRun(ctx context.Context, cfg Config, dir, name string, partitions int
 	run, err := runAppends(ctx, appendParams{
 		engine: e, partitions: parts, template: template,
 		writers: cfg.Writers, inflight: cfg.Inflight, duration: cfg.Duration,
-		progress: cfg.Progress, label: fmt.Sprintf("%s run %d/%d", name, i+1, cfg.Runs),
+		progress: cfg.Progress, label: label,
 	})
 	if err != nil {
 		return AppendRun{}, 0, "", err
@@ -103,6 +183,9 @@ func medianRun(runs []AppendRun) AppendRun {
 		LatencyP999:   dur(func(r AppendRun) time.Duration { return r.LatencyP999 }),
 		LatencyMax:    dur(func(r AppendRun) time.Duration { return r.LatencyMax }),
 		CPU:           pick(func(r AppendRun) float64 { return r.CPU }),
+		DDMBps:        pick(func(r AppendRun) float64 { return r.DDMBps }),
+		DDRatio:       pick(func(r AppendRun) float64 { return r.DDRatio }),
+		Append16Ratio: pick(func(r AppendRun) float64 { return r.Append16Ratio }),
 	}
 }
 
