@@ -22,6 +22,14 @@ type ReadResult struct {
 	LastStable    int64
 }
 
+// Release gives Records back for reuse by later reads. The caller must not
+// use Records afterwards. Not calling it is allowed (the memory is then
+// collected), only slower.
+func (r *ReadResult) Release() {
+	putReadBuffer(r.Records)
+	r.Records = nil
+}
+
 // maxReadAttempts bounds the retries of a read whose batch the cleaner
 // moved between the index lookup and the read.
 const maxReadAttempts = 4
@@ -103,35 +111,37 @@ func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxByte
 
 // readEntries reads the entries' batches from the log, checking each.
 // Entries that lie back to back in the log (the usual case for batches
-// appended together) are read with one pread.
+// appended together) are read with one preadv, each batch straight to its
+// place in the result.
 func (p *Partition) readEntries(entries []indexEntry) ([]byte, error) {
 	total := 0
 	for _, ie := range entries {
-		total += int(ie.size)
+		total += int(ie.batchBytes())
 	}
-	buf := make([]byte, total)
-	at, out := 0, 0
+	buf := getReadBuffer(total)
+	at := 0
+	sizes := make([]int, 0, len(entries))
 	for i := 0; i < len(entries); {
 		// The run [i, j) is contiguous in the log.
-		j, n := i+1, int(entries[i].size)
+		j, n := i+1, int(entries[i].batchBytes())
 		for j < len(entries) && entries[j].position == entries[j-1].position+uint64(entries[j-1].size) {
-			n += int(entries[j].size)
+			n += int(entries[j].batchBytes())
 			j++
 		}
 		run := entries[i:j]
-		k := 0
-		err := p.e.log.ReadEntries(run[0].position, buf[at:at+n], func(entry commitlog.Entry) error {
-			ie := run[k]
-			k++
-			if (entry.Kind != kindData && entry.Kind != kindReplace) || entry.Partition != p.id ||
-				entry.Size != int(ie.size) || len(entry.Payload) < dataPrefix {
-				return fmt.Errorf("%w: index entry at offset %d points at an entry of kind %d for partition %d", ErrStorage, ie.base, entry.Kind, entry.Partition)
+		sizes = sizes[:0]
+		for _, ie := range run {
+			sizes = append(sizes, int(ie.size))
+		}
+		err := p.e.log.ReadPayloads(run[0].position, sizes, dataPrefix, buf[at:at+n], func(k int, h commitlog.EntryHead) error {
+			if (h.Kind != kindData && h.Kind != kindReplace) || h.Partition != p.id {
+				return fmt.Errorf("%w: index entry at offset %d points at an entry of kind %d for partition %d", ErrStorage, run[k].base, h.Kind, h.Partition)
 			}
-			// The payload lies at or after out in buf: moving it down
-			// leaves the batches back to back.
-			out += copy(buf[out:], entry.Payload[dataPrefix:])
 			return nil
 		})
+		if err != nil {
+			putReadBuffer(buf)
+		}
 		if errors.Is(err, commitlog.ErrNotFound) || errors.Is(err, ErrStorage) {
 			return nil, err
 		}
@@ -142,7 +152,7 @@ func (p *Partition) readEntries(entries []indexEntry) ([]byte, error) {
 		at += n
 		i = j
 	}
-	return buf[:out], nil
+	return buf, nil
 }
 
 // readBatch reads one batch.

@@ -21,6 +21,9 @@ type File interface {
 	// system call, no copy into one buffer. It writes all the bytes or
 	// returns an error.
 	WriteVAt(bufs [][]byte, off int64) (int, error)
+	// ReadVAt fills bufs, in order, from the bytes at off (preadv). It
+	// reads all the bytes or returns an error.
+	ReadVAt(bufs [][]byte, off int64) (int, error)
 	// Sync makes the file's data (and the metadata needed to read it back,
 	// such as its size) durable: fdatasync on Linux.
 	Sync() error

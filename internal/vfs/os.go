@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -48,18 +49,43 @@ func (f osFile) WriteVAt(bufs [][]byte, off int64) (int, error) {
 			return total, &os.PathError{Op: "pwritev", Path: f.File.Name(), Err: unix.EIO}
 		}
 		off += int64(n)
-		// Drop what was written; a short write may end inside a buffer.
-		for n > 0 && len(bufs) > 0 {
-			if n >= len(bufs[0]) {
-				n -= len(bufs[0])
-				bufs = bufs[1:]
-				continue
-			}
-			bufs = append([][]byte{bufs[0][n:]}, bufs[1:]...)
-			n = 0
-		}
+		bufs = advance(bufs, n)
 	}
 	return total, nil
+}
+
+func (f osFile) ReadVAt(bufs [][]byte, off int64) (int, error) {
+	total := 0
+	for len(bufs) > 0 {
+		// At most IOV_MAX (1024) vectors per call.
+		n, err := unix.Preadv(int(f.Fd()), bufs[:min(len(bufs), 1024)], off)
+		if err == unix.EINTR {
+			continue
+		}
+		total += n
+		if err != nil {
+			return total, &os.PathError{Op: "preadv", Path: f.File.Name(), Err: err}
+		}
+		if n == 0 {
+			return total, io.ErrUnexpectedEOF
+		}
+		off += int64(n)
+		bufs = advance(bufs, n)
+	}
+	return total, nil
+}
+
+// advance drops the first n bytes of bufs; n may end inside a buffer.
+func advance(bufs [][]byte, n int) [][]byte {
+	for n > 0 && len(bufs) > 0 {
+		if n >= len(bufs[0]) {
+			n -= len(bufs[0])
+			bufs = bufs[1:]
+			continue
+		}
+		return append([][]byte{bufs[0][n:]}, bufs[1:]...)
+	}
+	return bufs
 }
 
 func (f osFile) DropCache(off, n int64) error {

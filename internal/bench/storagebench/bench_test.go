@@ -94,6 +94,7 @@ func BenchmarkReadSequential(b *testing.B) {
 			b.Fatal(err)
 		}
 		total += int64(len(r.Records))
+		r.Release()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds()/1e9, "GB/s")

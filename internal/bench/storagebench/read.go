@@ -100,6 +100,8 @@ func readPartition(p *storage.Partition, maxBytes int, want int64) (ReadRun, err
 		}
 		run.Bytes += int64(len(r.Records))
 		next, err := nextOffset(r.Records)
+		// As a broker does once the fetch response is written.
+		r.Release()
 		if err != nil {
 			return run, err
 		}

@@ -132,38 +132,65 @@ func (l *Log) ReadEntry(pos uint64, size int, buf []byte) (Entry, []byte, error)
 	return e, buf, nil
 }
 
-// ReadEntries reads len(buf) bytes at pos, which must hold whole entries
-// back to back within one segment, and checks each; fn is called for each
-// entry in order (its payload aliases buf). A damaged entry is reported as
-// a *CorruptionError.
-func (l *Log) ReadEntries(pos uint64, buf []byte, fn func(Entry) error) error {
+// EntryHead is what ReadPayloads tells of each entry it reads.
+type EntryHead struct {
+	Kind      Kind
+	Partition uint64
+	Size      int    // bytes the entry takes, header included
+	Prefix    []byte // the first skip bytes of the payload
+}
+
+// ReadPayloads reads entries that lie back to back from pos within one
+// segment, sizes[i] bytes each, checks each (length and CRC), and stores
+// their payloads, less the first skip bytes of each, back to back in dst,
+// which must be exactly that long. The headers and skipped prefixes go to
+// a scratch buffer and the rest straight to dst (one preadv), so that the
+// payloads need no move. check is called for each entry after its CRC
+// matched; a damaged entry is a *CorruptionError.
+func (l *Log) ReadPayloads(pos uint64, sizes []int, skip int, dst []byte, check func(i int, h EntryHead) error) error {
 	seg := l.pin(pos)
 	if seg == nil {
 		return fmt.Errorf("%w: %d", ErrNotFound, pos)
 	}
 	defer seg.unpin()
-	if pos+uint64(len(buf)) > seg.end.Load() {
-		return l.corruption(seg, pos, fmt.Errorf("%w: read of %d bytes past the end of the segment", ErrTorn, len(buf)))
+	head := EntryHeaderSize + skip
+	scratch := make([]byte, len(sizes)*head)
+	iov := make([][]byte, 0, 2*len(sizes))
+	total, at := 0, 0
+	for i, size := range sizes {
+		if size < head || at+size-head > len(dst) {
+			return fmt.Errorf("commitlog: read of an entry of %d bytes into %d: %w", size, len(dst)-at, ErrBadLength)
+		}
+		iov = append(iov, scratch[i*head:(i+1)*head], dst[at:at+size-head])
+		at += size - head
+		total += size
 	}
-	if err := seg.readAt(buf, pos); err != nil {
+	if at != len(dst) {
+		return fmt.Errorf("commitlog: payloads of %d bytes for a buffer of %d: %w", at, len(dst), ErrBadLength)
+	}
+	if pos+uint64(total) > seg.end.Load() {
+		return l.corruption(seg, pos, fmt.Errorf("%w: read of %d bytes past the end of the segment", ErrTorn, total))
+	}
+	if _, err := seg.file.ReadVAt(iov, int64(pos-seg.base)); err != nil {
 		return l.corruption(seg, pos, fmt.Errorf("%w: %v", ErrTorn, err))
 	}
-	for at := 0; at < len(buf); {
-		if len(buf)-at < EntryHeaderSize {
-			return l.corruption(seg, pos+uint64(at), ErrTorn)
+	at = 0
+	for i, size := range sizes {
+		h := scratch[i*head : (i+1)*head]
+		body := dst[at : at+size-head]
+		if int(binary.BigEndian.Uint32(h[0:4])) != size-8 {
+			return l.corruption(seg, pos, fmt.Errorf("%w: length word %d, expected %d", ErrBadLength, binary.BigEndian.Uint32(h[0:4]), size-8))
 		}
-		size := 8 + int(binary.BigEndian.Uint32(buf[at:at+4]))
-		if size < EntryHeaderSize || size > len(buf)-at {
-			return l.corruption(seg, pos+uint64(at), ErrBadLength)
+		crc := crc32.Update(0, castagnoli, h[8:])
+		if crc32.Update(crc, castagnoli, body) != binary.BigEndian.Uint32(h[4:8]) {
+			return l.corruption(seg, pos, ErrChecksum)
 		}
-		e, err := decodeEntry(buf[at:at+size], pos+uint64(at))
-		if err != nil {
-			return l.corruption(seg, pos+uint64(at), err)
-		}
-		if err := fn(e); err != nil {
+		eh := EntryHead{Kind: Kind(h[8]), Partition: binary.BigEndian.Uint64(h[12:20]), Size: size, Prefix: h[EntryHeaderSize:]}
+		if err := check(i, eh); err != nil {
 			return err
 		}
-		at += size
+		pos += uint64(size)
+		at += size - head
 	}
 	return nil
 }
