@@ -1,0 +1,41 @@
+package broker
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weir-io/weir/internal/storage"
+)
+
+// errorCode maps an error of the layers below to a Kafka error code: the
+// one table of the broker.
+func errorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, storage.ErrUnknownTopicOrPartition):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, storage.ErrTopicExists):
+		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, storage.ErrInvalidTopic):
+		return kerr.InvalidTopicException.Code
+	case errors.Is(err, storage.ErrInvalidPartitions):
+		return kerr.InvalidPartitions.Code
+	case errors.Is(err, storage.ErrInvalidConfig):
+		return kerr.InvalidConfig.Code
+	case errors.Is(err, storage.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, storage.ErrCorruptMessage):
+		return kerr.CorruptMessage.Code
+	case errors.Is(err, storage.ErrUnsupportedMagic):
+		return kerr.UnsupportedForMessageFormat.Code
+	case errors.Is(err, storage.ErrMessageTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, storage.ErrStorage):
+		return kerr.KafkaStorageError.Code
+	case errors.Is(err, storage.ErrClosed):
+		return kerr.NotLeaderForPartition.Code
+	}
+	return kerr.UnknownServerError.Code
+}

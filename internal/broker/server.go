@@ -1,0 +1,146 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/weir-io/weir/internal/storage"
+)
+
+// Config configures a broker.
+type Config struct {
+	// Listen is the address to listen on (127.0.0.1:9092).
+	Listen string
+	// AdvertisedHost and AdvertisedPort are what Metadata tells clients
+	// to connect to (the listener's address when empty).
+	AdvertisedHost string
+	AdvertisedPort int32
+	// NodeID is this node's id (1).
+	NodeID int32
+	// ClusterID is the cluster's id, as Metadata reports it.
+	ClusterID string
+	// MaxRequestBytes is socket.request.max.bytes (104857600): a frame
+	// announcing more closes the connection.
+	MaxRequestBytes int32
+	// DisableAutoCreate turns off auto.create.topics.enable (on by
+	// default, as in Kafka).
+	DisableAutoCreate bool
+	// DefaultPartitions is num.partitions for auto-created topics (1).
+	DefaultPartitions int32
+	// Logger receives the broker's logs (slog.Default() when nil).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:9092"
+	}
+	if c.NodeID == 0 {
+		c.NodeID = 1
+	}
+	if c.ClusterID == "" {
+		c.ClusterID = "weir"
+	}
+	if c.MaxRequestBytes <= 0 {
+		c.MaxRequestBytes = 104857600
+	}
+	if c.DefaultPartitions <= 0 {
+		c.DefaultPartitions = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Broker serves the Kafka protocol for one storage engine.
+type Broker struct {
+	cfg          Config
+	engine       *storage.Engine
+	logger       *slog.Logger
+	handlerByKey map[int16]handler
+	ln           net.Listener
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// Listen binds the broker's listener and returns the broker, ready to
+// Serve.
+func Listen(cfg Config, engine *storage.Engine) (*Broker, error) {
+	cfg = cfg.withDefaults()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if cfg.AdvertisedHost == "" || cfg.AdvertisedPort == 0 {
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if cfg.AdvertisedHost == "" {
+			cfg.AdvertisedHost = host
+		}
+		if cfg.AdvertisedPort == 0 {
+			p, _ := strconv.Atoi(port)
+			cfg.AdvertisedPort = int32(p)
+		}
+	}
+	b := &Broker{cfg: cfg, engine: engine, logger: cfg.Logger, ln: ln, conns: make(map[*conn]struct{})}
+	b.handlerByKey = make(map[int16]handler)
+	for _, h := range b.handlers() {
+		b.handlerByKey[h.key] = h
+	}
+	return b, nil
+}
+
+// Addr returns the listener's address.
+func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// Serve accepts connections until ctx ends, then stops accepting, lets the
+// requests in flight finish, and closes every connection.
+func (b *Broker) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { b.ln.Close() })
+	defer stop()
+	for {
+		nc, err := b.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				b.shutdown()
+				return nil
+			}
+			b.logger.Warn("accept failed", "err", err)
+			continue
+		}
+		c := newConn(b, nc)
+		b.mu.Lock()
+		b.conns[c] = struct{}{}
+		b.mu.Unlock()
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			c.serve(ctx)
+			b.mu.Lock()
+			delete(b.conns, c)
+			b.mu.Unlock()
+		}()
+	}
+}
+
+// shutdown ends reading on every connection, so that each writes the
+// responses in flight and closes, and waits for them.
+func (b *Broker) shutdown() {
+	b.mu.Lock()
+	for c := range b.conns {
+		if tc, ok := c.nc.(*net.TCPConn); ok {
+			tc.CloseRead()
+		} else {
+			c.close()
+		}
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
