@@ -19,7 +19,7 @@ import (
 )
 
 // startBroker runs a broker on a free loopback port over a fresh engine.
-func startBroker(t *testing.T, cfg Config) *Broker {
+func startBroker(t testing.TB, cfg Config) *Broker {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e, err := storage.Open(storage.Options{Dir: t.TempDir(), CleanerInterval: -1, Logger: quiet})
