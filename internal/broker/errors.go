@@ -26,6 +26,8 @@ func errorCode(err error) int16 {
 		return kerr.InvalidConfig.Code
 	case errors.Is(err, storage.ErrOffsetOutOfRange):
 		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, errOneBatch):
+		return kerr.InvalidRecord.Code
 	case errors.Is(err, storage.ErrCorruptMessage):
 		return kerr.CorruptMessage.Code
 	case errors.Is(err, storage.ErrUnsupportedMagic):

@@ -25,6 +25,9 @@ type handler struct {
 // ApiVersions are exactly these.
 func (b *Broker) handlers() []handler {
 	return []handler{
+		b.produceHandler(),
+		b.fetchHandler(),
+		b.listOffsetsHandler(),
 		b.apiVersionsHandler(),
 		b.metadataHandler(),
 	}

@@ -69,6 +69,12 @@ type Broker struct {
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
+
+	// arrival wakes long-polling fetches (arrival.go).
+	arrival struct {
+		sync.Mutex
+		ch chan struct{}
+	}
 }
 
 // Listen binds the broker's listener and returns the broker, ready to

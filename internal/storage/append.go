@@ -105,6 +105,10 @@ func (p *Partition) indexLocked(ie indexEntry) error {
 	return nil
 }
 
+// After reports whether r was written to the log after other: waiting for
+// r to be durable then covers other too.
+func (r AppendResult) After(other AppendResult) bool { return r.end > other.end }
+
 // WaitDurable returns when the append is durable under the engine's
 // durability policy: after the fsync that covers it for durable, at once
 // for interval and none (which promise nothing more).

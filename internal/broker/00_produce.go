@@ -1,0 +1,128 @@
+package broker
+
+// Produce (key 0), versions 3-11 (record batches of magic 2; version 12
+// signals KIP-890's transaction semantics and 13 names topics by id: both
+// come with transactions).
+//
+// Each partition's records must be exactly one v2 batch (as Kafka requires
+// since version 3); the storage engine validates it, assigns its offsets
+// and stores it as sent. acks=1 answers once the batch is written; acks=-1
+// (all) once it is durable under the node's policy, within the request's
+// timeout (REQUEST_TIMED_OUT otherwise); acks=0 answers nothing. Any other
+// acks is INVALID_REQUIRED_ACKS. Transactional produce
+// (transactional_id set) is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// until transactions exist. Idempotent batches are stored, but sequence
+// numbers are not checked yet (InitProducerID is not served, so clients do
+// not produce them).
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/recordbatch"
+	"github.com/weir-io/weir/internal/storage"
+)
+
+func (b *Broker) produceHandler() handler {
+	return handler{key: kmsg.Produce.Int16(), min: 3, max: 11, serve: b.produce}
+}
+
+func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error) {
+	req := r.body.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	refuse := int16(0)
+	switch {
+	case req.TransactionID != nil:
+		refuse = kerr.TransactionalIDAuthorizationFailed.Code
+	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
+		refuse = kerr.InvalidRequiredAcks.Code
+	}
+	var appended []storage.AppendResult
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+			if refuse != 0 {
+				sp.ErrorCode = refuse
+			} else if res, err := b.appendPartition(rt.Topic, rp.Partition, rp.Records); err != nil {
+				sp.ErrorCode = errorCode(err)
+				sp.ErrorMessage = kmsg.StringPtr(err.Error())
+			} else {
+				sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStart
+				appended = append(appended, res)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if len(appended) > 0 {
+		b.dataArrived()
+	}
+	switch req.Acks {
+	case 0:
+		return nil, nil
+	case -1:
+		if code := b.waitDurable(ctx, appended, req.TimeoutMillis); code != 0 {
+			for i := range resp.Topics {
+				for j := range resp.Topics[i].Partitions {
+					if p := &resp.Topics[i].Partitions[j]; p.ErrorCode == 0 {
+						p.ErrorCode = code
+					}
+				}
+			}
+		}
+	}
+	return resp, nil
+}
+
+// appendPartition appends the records of one partition.
+func (b *Broker) appendPartition(topic string, partition int32, records []byte) (storage.AppendResult, error) {
+	p, err := b.engine.Partition(topic, partition)
+	if err != nil {
+		return storage.AppendResult{}, err
+	}
+	batches, err := recordbatch.Split(records)
+	if err != nil {
+		return storage.AppendResult{}, errors.Join(storage.ErrCorruptMessage, err)
+	}
+	if len(batches) != 1 {
+		return storage.AppendResult{}, errOneBatch
+	}
+	return p.Append(batches[0])
+}
+
+// errOneBatch: a partition's records must be exactly one batch.
+var errOneBatch = errors.New("a partition's records must be exactly one record batch")
+
+// waitDurable waits until every append is durable, within the request's
+// timeout; it returns the error code for the partitions, or 0.
+func (b *Broker) waitDurable(ctx context.Context, appended []storage.AppendResult, timeoutMillis int32) int16 {
+	if len(appended) == 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMillis, 0))*time.Millisecond)
+	defer cancel()
+	// The log syncs in order: waiting for the last append covers all.
+	last := appended[0]
+	for _, a := range appended[1:] {
+		if a.After(last) {
+			last = a
+		}
+	}
+	err := b.engine.WaitDurable(ctx, last)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.DeadlineExceeded):
+		return kerr.RequestTimedOut.Code
+	default:
+		return errorCode(err)
+	}
+}
