@@ -27,6 +27,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
+	root.AddCommand(newServeCommand())
 	root.AddCommand(newBenchCommand())
 	return root
 }

@@ -73,6 +73,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
+			sp.RecordBatches = []byte{}
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 			p, err := b.engine.Partition(rt.Topic, rp.Partition)
 			if err != nil {
@@ -99,7 +100,12 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 				read.HighWatermark, read.LastStable, read.LogStart = off.HighWatermark, off.LastStable, off.LogStart
 			}
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = read.HighWatermark, read.LastStable, read.LogStart
+			// Never null: librdkafka rejects a null records field, and
+			// Kafka sends an empty one.
 			sp.RecordBatches = read.Records
+			if sp.RecordBatches == nil {
+				sp.RecordBatches = []byte{}
+			}
 			total += len(read.Records)
 			st.Partitions = append(st.Partitions, sp)
 		}
