@@ -30,6 +30,8 @@ func (b *Broker) handlers() []handler {
 		b.listOffsetsHandler(),
 		b.apiVersionsHandler(),
 		b.metadataHandler(),
+		b.createTopicsHandler(),
+		b.deleteTopicsHandler(),
 	}
 }
 
