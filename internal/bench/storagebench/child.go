@@ -249,6 +249,20 @@ func (ch *child) await(tag string, v any) error {
 }
 
 // kill kills the child with SIGKILL and reaps it.
+// fillAndKill runs a fill child until it reports ready (its report goes to
+// into), then kills it with SIGKILL.
+func (c Config) fillAndKill(into any, s childSpec) error {
+	fill, err := c.startChild(s)
+	if err != nil {
+		return err
+	}
+	if err := fill.await("ready", into); err != nil {
+		fill.kill()
+		return fmt.Errorf("fill: %w", err)
+	}
+	return fill.kill()
+}
+
 func (ch *child) kill() error {
 	if err := ch.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill child: %w", err)

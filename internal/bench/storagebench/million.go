@@ -33,17 +33,10 @@ func runMillion(cfg Config) (*MillionReport, error) {
 		return nil, err
 	}
 	rep.BatchBytes = len(template)
-	fill, err := cfg.startChild(childSpec{Mode: childFill, Dir: dir, SegmentSize: cfg.SegmentSize,
+	err = cfg.fillAndKill(&rep.Fill, childSpec{Mode: childFill, Dir: dir, SegmentSize: cfg.SegmentSize,
 		Topics: rep.Topics, TopicPartitions: per, Records: 1, RecordSize: cfg.MillionRecordSize,
 		Writers: cfg.Writers, Inflight: cfg.Inflight, Appends: int64(rep.Partitions)})
 	if err != nil {
-		return rep, err
-	}
-	if err := fill.await("ready", &rep.Fill); err != nil {
-		fill.kill()
-		return rep, fmt.Errorf("fill: %w", err)
-	}
-	if err := fill.kill(); err != nil {
 		return rep, err
 	}
 	want := int64(rep.Partitions)

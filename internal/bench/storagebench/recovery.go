@@ -34,17 +34,10 @@ func runRecovery(cfg Config) (*RecoveryReport, error) {
 	rep := &RecoveryReport{Partitions: cfg.Partitions, BatchBytes: len(template)}
 	rep.Batches = (cfg.RecoveryBytes + int64(len(template)) - 1) / int64(len(template))
 	rep.Bytes = rep.Batches * int64(len(template))
-	fill, err := cfg.startChild(childSpec{Mode: childFill, Dir: dir, SegmentSize: cfg.SegmentSize,
+	err = cfg.fillAndKill(&rep.Fill, childSpec{Mode: childFill, Dir: dir, SegmentSize: cfg.SegmentSize,
 		Topics: 1, TopicPartitions: cfg.Partitions, Records: cfg.recordsPerBatch(), RecordSize: cfg.RecordSize,
 		Writers: cfg.Writers, Inflight: cfg.Inflight, Appends: rep.Batches})
 	if err != nil {
-		return rep, err
-	}
-	if err := fill.await("ready", &rep.Fill); err != nil {
-		fill.kill()
-		return rep, fmt.Errorf("fill: %w", err)
-	}
-	if err := fill.kill(); err != nil {
 		return rep, err
 	}
 	if rep.AfterKill, err = cfg.reopen(dir, rep.Batches, rep.Bytes); err != nil {
