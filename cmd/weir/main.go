@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/weir-io/weir/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -15,7 +17,7 @@ var version = "dev"
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "weir:", err)
-		os.Exit(1)
+		os.Exit(cli.ExitCode(err)) // 2 for usage errors, 1 for the rest
 	}
 }
 
@@ -26,9 +28,17 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
+		// An unknown command or flag is a usage error (exit code 2).
+		Args: cli.NoArgs,
+		RunE: cli.ShowHelp,
 	}
+	root.SetFlagErrorFunc(cli.FlagError)
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newBenchCommand())
+	root.AddCommand(cli.NewTopicCommand())
+	root.AddCommand(cli.NewProduceCommand())
+	root.AddCommand(cli.NewConsumeCommand())
+	root.AddCommand(cli.NewClusterCommand())
 	return root
 }
 
@@ -38,5 +48,6 @@ func newBenchCommand() *cobra.Command {
 		Short: "Measure Weir's performance",
 	}
 	bench.AddCommand(newBenchStorageCommand())
+	bench.AddCommand(newBenchProduceCommand(), newBenchConsumeCommand(), newBenchE2ECommand(), newBenchConnectionsCommand())
 	return bench
 }

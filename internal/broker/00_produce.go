@@ -9,7 +9,8 @@ package broker
 // and stores it as sent. acks=1 answers once the batch is written; acks=-1
 // (all) once it is durable under the node's policy, within the request's
 // timeout (REQUEST_TIMED_OUT otherwise); acks=0 answers nothing. Any other
-// acks is INVALID_REQUIRED_ACKS. Transactional produce
+// acks is INVALID_REQUIRED_ACKS. Topic configs the broker enforces itself
+// (min.insync.replicas, timestamp bounds) are in produce_checks.go. Transactional produce
 // (transactional_id set) is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED
 // until transactions exist. Idempotent batches are stored, but sequence
 // numbers are not checked yet (InitProducerID is not served, so clients do
@@ -51,7 +52,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			if refuse != 0 {
 				sp.ErrorCode = refuse
-			} else if res, err := b.appendPartition(rt.Topic, rp.Partition, rp.Records); err != nil {
+			} else if res, err := b.appendPartition(rt.Topic, rp.Partition, rp.Records, req.Acks); err != nil {
 				sp.ErrorCode = errorCode(err)
 				sp.ErrorMessage = kmsg.StringPtr(err.Error())
 			} else {
@@ -83,7 +84,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 }
 
 // appendPartition appends the records of one partition.
-func (b *Broker) appendPartition(topic string, partition int32, records []byte) (storage.AppendResult, error) {
+func (b *Broker) appendPartition(topic string, partition int32, records []byte, acks int16) (storage.AppendResult, error) {
 	p, err := b.engine.Partition(topic, partition)
 	if err != nil {
 		return storage.AppendResult{}, err
@@ -94,6 +95,9 @@ func (b *Broker) appendPartition(topic string, partition int32, records []byte) 
 	}
 	if len(batches) != 1 {
 		return storage.AppendResult{}, errOneBatch
+	}
+	if err := checkProduce(p.Config(), batches[0], acks, time.Now()); err != nil {
+		return storage.AppendResult{}, err
 	}
 	return p.Append(batches[0])
 }

@@ -9,11 +9,10 @@ package broker
 // always progresses. An offset below the log start or above the high
 // watermark is OFFSET_OUT_OF_RANGE. When fewer than min_bytes are
 // available the request waits, up to max_wait_ms, for a produce to bring
-// more (long poll). Fetch sessions (KIP-227) are declined, as the protocol
-// allows: the response's session id is 0, so clients send full fetches; a
-// request naming a session id gets FETCH_SESSION_ID_NOT_FOUND. Both
-// isolation levels are accepted; without transactions the last stable
-// offset is the high watermark.
+// more (long poll). From version 7, fetch sessions (KIP-227) let clients
+// send only what changed and get only what is new: fetch_sessions.go.
+// Both isolation levels are accepted; without transactions the last
+// stable offset is the high watermark.
 
 import (
 	"context"
@@ -32,86 +31,100 @@ func (b *Broker) fetchHandler() handler {
 
 func (b *Broker) fetch(ctx context.Context, r *request) (kmsg.Response, error) {
 	req := r.body.(*kmsg.FetchRequest)
-	if req.SessionID != 0 {
+	plan, code := b.sessions.begin(req, time.Now())
+	if code != 0 {
 		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		resp.ErrorCode = code
 		return resp, nil
 	}
 	deadline := time.NewTimer(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
 	defer deadline.Stop()
+	resp := b.longPoll(ctx, req, plan.targets, deadline.C)
+	resp.SessionID = b.sessions.finish(plan, resp)
+	return resp, nil
+}
+
+// longPoll reads the targets until min_bytes are there, an error is to
+// be reported, the deadline passes or the connection ends.
+func (b *Broker) longPoll(ctx context.Context, req *kmsg.FetchRequest, targets []fetchTarget, deadline <-chan time.Time) *kmsg.FetchResponse {
 	for {
 		// Take the wake-up channel before reading, so that a produce
 		// landing in between is not missed.
 		more := b.dataArrival()
-		resp, size := b.fetchOnce(req)
+		resp, size := b.fetchOnce(req, targets)
 		if size >= int(req.MinBytes) || hasError(resp) {
-			return resp, nil
+			return resp
 		}
 		select {
 		case <-more:
-		case <-deadline.C:
-			resp, _ = b.fetchOnce(req)
-			return resp, nil
+		case <-deadline:
+			resp, _ = b.fetchOnce(req, targets)
+			return resp
 		case <-ctx.Done():
-			return resp, nil
+			return resp
 		}
 	}
 }
 
 // fetchOnce reads what is there now, and returns the response and the
 // bytes of records in it.
-func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
+func (b *Broker) fetchOnce(req *kmsg.FetchRequest, targets []fetchTarget) (*kmsg.FetchResponse, int) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	budget := int(req.MaxBytes)
-	if req.Version < 3 || budget <= 0 {
+	if budget <= 0 {
 		budget = int(^uint32(0) >> 1)
 	}
 	total := 0
-	for _, rt := range req.Topics {
-		st := kmsg.NewFetchResponseTopic()
-		st.Topic = rt.Topic
-		for _, rp := range rt.Partitions {
-			sp := kmsg.NewFetchResponseTopicPartition()
-			sp.Partition = rp.Partition
-			sp.RecordBatches = []byte{}
-			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
-			p, err := b.engine.Partition(rt.Topic, rp.Partition)
-			if err != nil {
-				sp.ErrorCode = errorCode(err)
-				st.Partitions = append(st.Partitions, sp)
-				continue
-			}
-			limit := min(int(rp.PartitionMaxBytes), budget-total)
-			if limit <= 0 && total > 0 {
-				off := p.Offsets()
-				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = off.HighWatermark, off.LastStable, off.LogStart
-				st.Partitions = append(st.Partitions, sp)
-				continue
-			}
-			read, err := p.Read(rp.FetchOffset, max(limit, 1))
-			if err != nil && !errors.Is(err, storage.ErrOffsetOutOfRange) {
-				sp.ErrorCode = errorCode(err)
-				st.Partitions = append(st.Partitions, sp)
-				continue
-			}
-			if err != nil {
-				sp.ErrorCode = kerr.OffsetOutOfRange.Code
-				off := p.Offsets()
-				read.HighWatermark, read.LastStable, read.LogStart = off.HighWatermark, off.LastStable, off.LogStart
-			}
-			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = read.HighWatermark, read.LastStable, read.LogStart
-			// Never null: librdkafka rejects a null records field, and
-			// Kafka sends an empty one.
-			sp.RecordBatches = read.Records
-			if sp.RecordBatches == nil {
-				sp.RecordBatches = []byte{}
-			}
-			total += len(read.Records)
-			st.Partitions = append(st.Partitions, sp)
+	for _, t := range targets {
+		if n := len(resp.Topics); n == 0 || resp.Topics[n-1].Topic != t.topic {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic = t.topic
+			resp.Topics = append(resp.Topics, st)
 		}
-		resp.Topics = append(resp.Topics, st)
+		st := &resp.Topics[len(resp.Topics)-1]
+		sp, n := b.fetchPartition(t, budget-total, total > 0)
+		total += n
+		st.Partitions = append(st.Partitions, sp)
 	}
 	return resp, total
+}
+
+// fetchPartition reads one partition with at most budget bytes, or one
+// batch whatever its size when nothing was read before it (KIP-74), and
+// returns its part of the response and the bytes of records in it.
+func (b *Broker) fetchPartition(t fetchTarget, budget int, readBefore bool) (kmsg.FetchResponseTopicPartition, int) {
+	sp := kmsg.NewFetchResponseTopicPartition()
+	sp.Partition = t.partition
+	// Never null: librdkafka rejects a null records field, and Kafka
+	// sends an empty one.
+	sp.RecordBatches = []byte{}
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+	p, err := b.engine.Partition(t.topic, t.partition)
+	if err != nil {
+		sp.ErrorCode = errorCode(err)
+		return sp, 0
+	}
+	limit := min(int(t.maxBytes), budget)
+	if limit <= 0 && readBefore {
+		off := p.Offsets()
+		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = off.HighWatermark, off.LastStable, off.LogStart
+		return sp, 0
+	}
+	read, err := p.Read(t.offset, max(limit, 1))
+	if err != nil && !errors.Is(err, storage.ErrOffsetOutOfRange) {
+		sp.ErrorCode = errorCode(err)
+		return sp, 0
+	}
+	if err != nil {
+		sp.ErrorCode = kerr.OffsetOutOfRange.Code
+		off := p.Offsets()
+		read.HighWatermark, read.LastStable, read.LogStart = off.HighWatermark, off.LastStable, off.LogStart
+	}
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = read.HighWatermark, read.LastStable, read.LogStart
+	if read.Records != nil {
+		sp.RecordBatches = read.Records
+	}
+	return sp, len(read.Records)
 }
 
 // hasError reports whether a partition of the response carries an error,

@@ -3,8 +3,8 @@ package broker
 // CreateTopics (key 19), versions 2-7.
 //
 // Creates topics with a partition count (-1: the node's default) and
-// configs (validated as Kafka does: an unknown name or a bad value is
-// INVALID_CONFIG). On a single node the replication factor must be -1 or 1
+// configs (Kafka's topic configs, validated as Kafka does: an unknown name
+// or a bad value is INVALID_CONFIG). On a single node the replication factor must be -1 or 1
 // (else INVALID_REPLICATION_FACTOR), and a manual replica assignment may
 // only name this node (else INVALID_REPLICA_ASSIGNMENT). validate_only
 // checks everything and creates nothing. Errors per topic:
@@ -15,11 +15,11 @@ package broker
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weir-io/weir/internal/meta"
 	"github.com/weir-io/weir/internal/storage"
 )
 
@@ -52,7 +52,7 @@ func (b *Broker) createTopics(_ context.Context, r *request) (kmsg.Response, err
 			st.NumPartitions, st.ReplicationFactor = -1, -1
 		} else {
 			st.NumPartitions, st.ReplicationFactor = partitions, 1
-			st.Configs = describeConfigs(config, rt.Configs)
+			st.Configs = b.createdConfigs(config)
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
@@ -93,30 +93,23 @@ func (b *Broker) checkCreate(rt kmsg.CreateTopicsRequestTopic) (int32, storage.T
 		}
 		configs[c.Name] = *c.Value
 	}
-	config, err := b.engine.TopicDefaults().With(configs)
+	if err := meta.ValidateTopicConfigs(configs); err != nil {
+		return 0, storage.TopicConfig{}, errorCode(err), err.Error()
+	}
+	config, err := b.engine.TopicDefaults().WithOverrides(configs)
 	if err != nil {
 		return 0, storage.TopicConfig{}, errorCode(err), err.Error()
 	}
 	return partitions, config, 0, ""
 }
 
-// describeConfigs lists a new topic's configs for the response: those the
-// request set as dynamic topic configs, the rest as defaults.
-func describeConfigs(config storage.TopicConfig, set []kmsg.CreateTopicsRequestTopicConfig) []kmsg.CreateTopicsResponseTopicConfig {
-	explicit := make(map[string]bool)
-	for _, c := range set {
-		explicit[c.Name] = true
-	}
+// createdConfigs lists a new topic's configs for the response.
+func (b *Broker) createdConfigs(config storage.TopicConfig) []kmsg.CreateTopicsResponseTopicConfig {
 	var out []kmsg.CreateTopicsResponseTopicConfig
-	for name, value := range config.Map() {
+	for _, e := range b.topicConfigEntries(config) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
-		c.Name, c.Value = name, kmsg.StringPtr(value)
-		c.Source = int8(kmsg.ConfigSourceDefaultConfig)
-		if explicit[name] {
-			c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
-		}
+		c.Name, c.Value, c.Source, c.ReadOnly = e.name, kmsg.StringPtr(e.value), int8(e.source), e.readOnly
 		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

@@ -51,9 +51,11 @@ func adminClient(t *testing.T, b *Broker) *kadm.Client {
 	return kadm.NewClient(client(t, b))
 }
 
-func client(t *testing.T, b *Broker) *kgo.Client {
+// client returns a client of the broker that sends records to the
+// partition they name (kgo.ManualPartitioner).
+func client(t *testing.T, b *Broker, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr().String()))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addr().String()), kgo.RecordPartitioner(kgo.ManualPartitioner())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

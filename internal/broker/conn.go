@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -53,6 +54,10 @@ func newConn(b *Broker, nc net.Conn) *conn {
 // serve reads requests until the connection ends, then waits for the
 // responses in flight to be written and closes the connection.
 func (c *conn) serve(ctx context.Context) {
+	if obs := c.b.cfg.Observer; obs != nil {
+		obs.ConnectionOpened()
+		defer obs.ConnectionClosed()
+	}
 	go c.writeLoop()
 	var handlers sync.WaitGroup
 	err := c.readLoop(ctx, &handlers)
@@ -117,7 +122,9 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGr
 		if err != nil {
 			return nil, err
 		}
-		slot <- appendResponse(nil, hdr.correlationID, c.b.unsupportedApiVersions())
+		resp := c.b.unsupportedApiVersions()
+		c.b.observeRequest(key, time.Now(), nil, resp, nil)
+		slot <- appendResponse(nil, hdr.correlationID, resp)
 		return slot, nil
 	}
 	body := kmsg.RequestForKey(key)
@@ -132,7 +139,9 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGr
 	handlers.Add(1)
 	go func() {
 		defer handlers.Done()
+		started := time.Now()
 		resp, err := h.serve(ctx, &request{header: hdr, body: body})
+		c.b.observeRequest(key, started, body, resp, err)
 		switch {
 		case err != nil:
 			c.logger.Warn("request failed; closing connection", "api", kmsg.NameForKey(key), "version", version, "err", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/weir-io/weir/internal/meta"
 	"github.com/weir-io/weir/internal/storage"
 )
 
@@ -22,10 +23,14 @@ func errorCode(err error) int16 {
 		return kerr.InvalidTopicException.Code
 	case errors.Is(err, storage.ErrInvalidPartitions):
 		return kerr.InvalidPartitions.Code
-	case errors.Is(err, storage.ErrInvalidConfig):
+	case errors.Is(err, storage.ErrInvalidConfig), errors.Is(err, meta.ErrInvalidConfig):
 		return kerr.InvalidConfig.Code
 	case errors.Is(err, storage.ErrOffsetOutOfRange):
 		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, errNotEnoughReplicas):
+		return kerr.NotEnoughReplicas.Code
+	case errors.Is(err, errInvalidTimestamp):
+		return kerr.InvalidTimestamp.Code
 	case errors.Is(err, errOneBatch):
 		return kerr.InvalidRecord.Code
 	case errors.Is(err, storage.ErrCorruptMessage):

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -24,13 +25,30 @@ func FuzzDispatch(f *testing.F) {
 		f.Add(seed[4:]) // without the size prefix, which readLoop checks
 	}
 	b := startBroker(f, Config{})
+	// A well-formed request of every API at its lowest and highest
+	// version, so that the fuzzer starts inside each handler.
+	for _, h := range b.handlers() {
+		for _, version := range []int16{h.min, h.max} {
+			req := kmsg.RequestForKey(h.key)
+			req.SetVersion(version)
+			body := req.AppendTo(nil)
+			if req.IsFlexible() && h.key != kmsg.ApiVersions.Int16() {
+				body = append([]byte{0}, body...) // the header's empty tagged fields
+			}
+			f.Add(frame(h.key, version, 7, body)[4:])
+		}
+	}
 	c := &conn{b: b, logger: b.logger}
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		if len(frame) < 8 {
 			return // readLoop refuses frames this short
 		}
+		// A fetch may ask to wait for a long time: the connection's
+		// context ends the wait, as when a client goes away.
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
 		var handlers sync.WaitGroup
-		slot, err := c.dispatch(context.Background(), frame, &handlers)
+		slot, err := c.dispatch(ctx, frame, &handlers)
 		handlers.Wait()
 		if err == nil {
 			resp := <-slot

@@ -32,6 +32,14 @@ func (b *Broker) handlers() []handler {
 		b.metadataHandler(),
 		b.createTopicsHandler(),
 		b.deleteTopicsHandler(),
+		b.deleteRecordsHandler(),
+		b.offsetForLeaderEpochHandler(),
+		b.describeConfigsHandler(),
+		b.alterConfigsHandler(),
+		b.describeLogDirsHandler(),
+		b.createPartitionsHandler(),
+		b.incrementalAlterConfigsHandler(),
+		b.describeClusterHandler(),
 	}
 }
 

@@ -41,13 +41,24 @@ func parseHeader(frame []byte, req kmsg.Request) (requestHeader, error) {
 		h.clientID = *id
 	}
 	if req.IsFlexible() {
-		kmsg.SkipTags(&r)
+		skipTags(&r)
 	}
 	if !r.Ok() {
 		return h, fmt.Errorf("%w: request header of api %d v%d", errMalformed, h.key, h.version)
 	}
 	h.size = len(frame) - len(r.Src)
 	return h, nil
+}
+
+// skipTags skips the header's tagged fields (none is defined for requests
+// Weir serves). kmsg.SkipTags would loop as many times as the count says
+// even once the frame is exhausted, which a hostile count of 2^32 turns
+// into seconds of CPU; this loop stops at the end of the frame.
+func skipTags(r *kbin.Reader) {
+	for n := r.Uvarint(); n > 0 && r.Ok(); n-- {
+		r.Uvarint()
+		r.Span(int(r.Uvarint()))
+	}
 }
 
 // appendResponse appends a response frame: size, header (correlation id,

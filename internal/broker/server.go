@@ -34,6 +34,9 @@ type Config struct {
 	DefaultPartitions int32
 	// Logger receives the broker's logs (slog.Default() when nil).
 	Logger *slog.Logger
+	// Observer is told of connections, requests and record bytes, for
+	// metrics (observer.go); nil tells nobody.
+	Observer Observer
 }
 
 func (c Config) withDefaults() Config {
@@ -66,6 +69,13 @@ type Broker struct {
 	handlerByKey map[int16]handler
 	ln           net.Listener
 
+	// sessions are the fetch sessions (fetch_sessions.go).
+	sessions *fetchSessions
+
+	// configMu serializes the read-modify-write of topic configs
+	// (AlterConfigs, IncrementalAlterConfigs).
+	configMu sync.Mutex
+
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
@@ -96,6 +106,7 @@ func Listen(cfg Config, engine *storage.Engine) (*Broker, error) {
 		}
 	}
 	b := &Broker{cfg: cfg, engine: engine, logger: cfg.Logger, ln: ln, conns: make(map[*conn]struct{})}
+	b.sessions = newFetchSessions(fetchSessionSlots, fetchSessionIdle)
 	b.handlerByKey = make(map[int16]handler)
 	for _, h := range b.handlers() {
 		b.handlerByKey[h.key] = h

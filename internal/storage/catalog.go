@@ -333,7 +333,7 @@ func (e *Engine) applyCatalogMemory(op catalogOp, removed map[uint64][]indexEntr
 			}
 			e.mu.topics[t.name] = t
 		}
-		t.config = op.Topic.Config
+		t.config = e.effectiveConfig(op.Topic.Config)
 		for _, pid := range op.New {
 			p := &Partition{e: e, id: pid, topic: t, index: int32(len(t.partitions))}
 			p.mu.lastStable = -1
@@ -380,6 +380,21 @@ func (c TopicConfig) validate() error {
 		return fmt.Errorf("%w: cleanup.policy %q", ErrInvalidConfig, c.CleanupPolicy)
 	}
 	return nil
+}
+
+// effectiveConfig returns a topic's configs from their stored form: a
+// topic with overrides takes the node's current defaults for what it does
+// not set (they may have changed since it was created or altered).
+func (e *Engine) effectiveConfig(stored TopicConfig) TopicConfig {
+	if stored.Overrides == nil {
+		return stored
+	}
+	config, err := e.opts.TopicDefaults.WithOverrides(stored.Overrides)
+	if err != nil {
+		e.logger.Warn("topic configs no longer valid; keeping those stored", "overrides", stored.Overrides, "err", err)
+		return stored
+	}
+	return config
 }
 
 // TopicDefaults returns the node's default topic configs, which a topic

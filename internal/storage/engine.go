@@ -153,6 +153,13 @@ func (e *Engine) Close() error {
 // DiskUsage returns the bytes of the commit log's segment files.
 func (e *Engine) DiskUsage() int64 { return e.log.DiskUsage() }
 
+// Dir returns the data directory.
+func (e *Engine) Dir() string { return e.opts.Dir }
+
+// FreeSpace returns the bytes still usable on the data directory's file
+// system.
+func (e *Engine) FreeSpace() (int64, error) { return e.opts.FS.FreeSpace(e.opts.Dir) }
+
 // LiveBytes returns the bytes of the log entries that are still live.
 func (e *Engine) LiveBytes() int64 {
 	e.segMu.Lock()

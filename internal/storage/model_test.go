@@ -22,6 +22,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -271,7 +272,7 @@ func (m *modelRun) createTopic() {
 	if err != nil {
 		m.fatalf("create topic %s: %v", name, err)
 	}
-	if info.Partitions != int32(n) || info.Config != config {
+	if info.Partitions != int32(n) || !reflect.DeepEqual(info.Config, config) {
 		m.fatalf("create topic %s: %+v", name, info)
 	}
 	if _, err := m.e.CreateTopic(name, 1, config); !errors.Is(err, ErrTopicExists) {
@@ -767,7 +768,7 @@ func (m *modelRun) verifyAll(what string) {
 	}
 	for _, info := range infos {
 		t := m.topics[info.Name]
-		if t == nil || info.Partitions != int32(len(t.partitions)) || info.Config != t.config {
+		if t == nil || info.Partitions != int32(len(t.partitions)) || !reflect.DeepEqual(info.Config, t.config) {
 			m.fatalf("%s: topic %+v", what, info)
 		}
 		for i, mp := range t.partitions {

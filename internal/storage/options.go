@@ -53,6 +53,9 @@ type Options struct {
 	IndexCacheBytes int64
 	// Logger receives the engine's logs (slog.Default() when nil).
 	Logger *slog.Logger
+	// LogObserver is told of the commit log's write groups and fsyncs, for
+	// metrics (nil tells nobody). See commitlog.Observer.
+	LogObserver commitlog.Observer
 	// Now is the clock (time.Now when nil); tests inject one.
 	Now func() time.Time
 }
@@ -76,9 +79,11 @@ func (o Options) withDefaults() Options {
 	if o.CleanerDeadRatio <= 0 || o.CleanerDeadRatio >= 1 {
 		o.CleanerDeadRatio = 1.0 / 3
 	}
-	if o.TopicDefaults == (TopicConfig{}) {
+	if o.TopicDefaults.CleanupPolicy == "" && o.TopicDefaults.MaxMessageBytes == 0 {
+		// The zero value: no defaults were given.
 		o.TopicDefaults = DefaultTopicConfig()
 	}
+	o.TopicDefaults.Overrides = nil
 	if o.MinFreeBytes == 0 {
 		o.MinFreeBytes = 64 << 20
 	}
@@ -125,6 +130,14 @@ type TopicConfig struct {
 	// LogAppendTime (message.timestamp.type=LogAppendTime): the broker
 	// stamps batches with its clock.
 	LogAppendTime bool
+	// Overrides are the configs set on the topic itself, under Kafka's
+	// names, as the layer above validated them: the ones above and those
+	// the engine keeps without acting on (segment.bytes,
+	// min.insync.replicas ...). Nil for a config that is not a topic's
+	// (node defaults) and for topics created before overrides were kept.
+	// A topic with overrides takes the node's current defaults for every
+	// other config each time the engine opens.
+	Overrides map[string]string
 }
 
 // DefaultTopicConfig returns Kafka's defaults.
@@ -165,6 +178,38 @@ func (c TopicConfig) With(configs map[string]string) (TopicConfig, error) {
 		}
 	}
 	return c, nil
+}
+
+// WithOverrides returns c (the node's defaults) with a topic's overrides
+// applied: the names the engine acts on are set and validated as With
+// does, the others kept in Overrides only (the layer above validates
+// them). Overrides holds a copy of overrides, never nil.
+func (c TopicConfig) WithOverrides(overrides map[string]string) (TopicConfig, error) {
+	own := make(map[string]string)
+	for name, value := range overrides {
+		if engineConfig(name) {
+			own[name] = value
+		}
+	}
+	c, err := c.With(own)
+	if err != nil {
+		return c, err
+	}
+	c.Overrides = make(map[string]string, len(overrides))
+	for name, value := range overrides {
+		c.Overrides[name] = value
+	}
+	return c, nil
+}
+
+// engineConfig reports whether the engine acts on the named config.
+func engineConfig(name string) bool {
+	switch name {
+	case ConfigRetentionMs, ConfigRetentionBytes, ConfigCleanupPolicy, ConfigDeleteRetentionMs,
+		ConfigMinCleanableDirtyRatio, ConfigMaxMessageBytes, ConfigMessageTimestampType:
+		return true
+	}
+	return false
 }
 
 func (c *TopicConfig) set(name, value string) error {
@@ -226,7 +271,7 @@ func (c *TopicConfig) set(name, value string) error {
 	return nil
 }
 
-// Map returns the configs under Kafka's names.
+// Map returns the configs the engine acts on, under Kafka's names.
 func (c TopicConfig) Map() map[string]string {
 	ts := "CreateTime"
 	if c.LogAppendTime {

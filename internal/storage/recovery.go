@@ -58,6 +58,7 @@ func (e *Engine) recover(rebuild bool) error {
 		Durability:      e.opts.Durability,
 		PageCacheWindow: e.opts.PageCacheWindow,
 		Logger:          e.logger,
+		Observer:        e.opts.LogObserver,
 	}, from, rp.apply)
 	if err == nil {
 		err = rp.flush()
@@ -311,7 +312,7 @@ func (e *Engine) loadCatalog() error {
 		if err := json.Unmarshal(it.Value(), &rec); err != nil {
 			return fmt.Errorf("topic %q: %w", it.Key()[1:], err)
 		}
-		t := &topic{id: rec.ID, name: rec.Name, config: rec.Config}
+		t := &topic{id: rec.ID, name: rec.Name, config: e.effectiveConfig(rec.Config)}
 		if raw, err := hex.DecodeString(rec.UUID); err == nil {
 			copy(t.uuid[:], raw)
 		}

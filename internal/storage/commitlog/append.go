@@ -137,6 +137,7 @@ func (l *Log) lead(own *request) {
 		q.mu.Unlock()
 
 		l.writeGroup(group)
+		l.observeGroup(group)
 		for _, r := range group {
 			if r != own {
 				r.done <- false
@@ -152,6 +153,21 @@ func (l *Log) lead(own *request) {
 
 // maxLeaderGroups bounds the groups one leader writes.
 const maxLeaderGroups = 8
+
+// observeGroup tells the observer what of a group was written.
+// REQUIRES: called by the leader, before it completes the group's requests.
+func (l *Log) observeGroup(group []*request) {
+	entries, bytes := 0, 0
+	for _, r := range group {
+		if r.err == nil {
+			entries++
+			bytes += r.size
+		}
+	}
+	if entries > 0 {
+		l.opts.Observer.WroteGroup(entries, bytes)
+	}
+}
 
 // writeGroup assigns positions to the group's entries and writes them.
 func (l *Log) writeGroup(group []*request) {

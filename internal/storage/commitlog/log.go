@@ -28,6 +28,9 @@ type Options struct {
 	// negative: all of it, as Kafka leaves it). See sync.go.
 	PageCacheWindow int64
 	Logger          *slog.Logger // slog.Default() when nil
+	// Observer is told of write groups and syncs (observer.go); nil
+	// tells nobody.
+	Observer Observer
 }
 
 // DefaultPageCacheWindow is the page cache window when Options leave it 0.

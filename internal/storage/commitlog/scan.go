@@ -56,6 +56,9 @@ func Open(opts Options, from uint64, replay func(Entry) error) (*Log, ScanReport
 	if opts.PageCacheWindow == 0 {
 		opts.PageCacheWindow = DefaultPageCacheWindow
 	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
+	}
 	l := &Log{fs: opts.FS, dir: opts.Dir, opts: opts, logger: opts.Logger}
 	var report ScanReport
 	if err := l.fs.MkdirAll(l.dir); err != nil {

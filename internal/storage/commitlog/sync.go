@@ -200,6 +200,7 @@ func (l *Log) syncNow() error {
 	if target <= synced {
 		return nil
 	}
+	started := time.Now()
 	for _, seg := range segs {
 		if seg.end.Load() <= synced || !seg.pin() {
 			continue
@@ -208,12 +209,15 @@ func (l *Log) syncNow() error {
 		seg.unpin()
 		if err != nil {
 			err = fmt.Errorf("fsync segment %s: %w", seg.name, err)
+			l.opts.Observer.Synced(time.Since(started), 0, err)
 			l.logger.Error("commit log fsync failed; refusing appends until restart", "err", err)
 			l.sync.publish(0, err)
 			return err
 		}
 	}
+	elapsed := time.Since(started)
 	l.sync.publish(target, nil)
+	l.opts.Observer.Synced(elapsed, target-synced, nil)
 	l.dropBehind(target, segs)
 	return nil
 }
