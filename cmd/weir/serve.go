@@ -2,82 +2,130 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/weir-io/weir/internal/broker"
+	"github.com/weir-io/weir/internal/config"
+	"github.com/weir-io/weir/internal/metrics"
 	"github.com/weir-io/weir/internal/storage"
-	"github.com/weir-io/weir/internal/storage/commitlog"
 )
 
-// newServeCommand is `weir serve`: a single node with embedded defaults.
+// newServeCommand is `weir serve`: a single node, configured by a file,
+// the environment and flags (internal/config), with embedded defaults.
 func newServeCommand() *cobra.Command {
 	var (
-		dataDir    string
-		durability string
-		cfg        broker.Config
+		flags       *config.Flags
+		printConfig bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a Weir node: the Kafka protocol on 127.0.0.1:9092, data in ~/.weir/data",
-		Long: `Run a single Weir node. With no flags it listens on 127.0.0.1:9092 (nothing is
-exposed to the network until you ask) and keeps its data in ~/.weir/data.
-SIGINT or SIGTERM stops it gracefully: no new connections, requests in
-flight finish, the log is synced and a checkpoint taken.`,
+		Long: `Run a single Weir node. With no configuration it listens on 127.0.0.1:9092
+(nothing is exposed to the network until you ask), keeps its data in
+~/.weir/data, and serves /metrics, /healthz and /readyz on 127.0.0.1:9644.
+
+Every setting can be given in a YAML file (--config or WEIR_CONFIG), as a
+WEIR_* environment variable or as a flag; a flag beats a variable, which
+beats the file. The flags below name their variables; docs/configuration.md
+lists every setting, and --print-config writes the configuration in effect.
+
+SIGINT or SIGTERM stops the node gracefully: no new connections, requests in
+flight finish, the log is synced and a checkpoint taken. A second signal
+ends it at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := flags.Load(os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			if printConfig {
+				_, err := cmd.OutOrStdout().Write(cfg.YAML())
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, dataDir, durability, cfg)
+			// After the first signal, the next one gets the default
+			// action: the process ends.
+			context.AfterFunc(ctx, stop)
+			return serve(ctx, cfg, flags.File(os.LookupEnv), os.Stderr)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&dataDir, "data-dir", defaultDataDir(), "data directory")
-	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:9092", "address to listen on for Kafka clients")
-	f.StringVar(&cfg.AdvertisedHost, "advertised-host", "", "host clients are told to connect to (default: the listen host)")
-	f.Int32Var(&cfg.AdvertisedPort, "advertised-port", 0, "port clients are told to connect to (default: the listen port)")
-	f.Int32Var(&cfg.NodeID, "node-id", 1, "this node's id")
-	f.StringVar(&durability, "durability", "durable", "fsync policy: durable (fsync before acknowledging acks=all), interval:<duration> or none")
-	f.BoolVar(&cfg.DisableAutoCreate, "no-auto-create-topics", false, "refuse to create topics named by producers and consumers (auto.create.topics.enable=false)")
-	f.Int32Var(&cfg.DefaultPartitions, "default-partitions", 1, "partitions of auto-created topics (num.partitions)")
-	f.Int32Var(&cfg.MaxRequestBytes, "max-request-bytes", 104857600, "largest request accepted (socket.request.max.bytes)")
+	cmd.Flags().SortFlags = false // the table's order, which groups them
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "write the configuration in effect as a YAML config file, and exit")
+	flags = config.AddFlags(cmd.Flags())
 	return cmd
 }
 
-func defaultDataDir() string {
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".weir", "data")
-	}
-	return "weir-data"
-}
+var (
+	errShuttingDown = errors.New("shutting down")
+	errClosing      = errors.New("closing")
+)
 
-func serve(ctx context.Context, dataDir, durability string, cfg broker.Config) error {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	policy, err := commitlog.ParseDurability(durability)
-	if err != nil {
-		return err
+// serve runs a node until ctx ends. The metrics listener starts first, so
+// that /healthz answers and /readyz says why not while storage recovers.
+func serve(ctx context.Context, cfg config.Config, configFile string, logs io.Writer) error {
+	logger := cfg.Logger(logs)
+	logger.Info("weir starting", "version", version, "config", configFile)
+	m := metrics.New(version)
+	metricsAddr := "off"
+	if cfg.MetricsListen != "" {
+		srv, err := metrics.Listen(cfg.MetricsListen, m.Handler(), logger)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		defer closeMetrics(srv, logger)
+		metricsAddr = srv.Addr().String()
 	}
-	engine, err := storage.Open(storage.Options{Dir: dataDir, Durability: policy, Logger: logger})
+
+	opts := cfg.Storage()
+	opts.Logger, opts.LogObserver = logger, m.CommitLog()
+	engine, err := storage.Open(opts)
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
 	}
-	cfg.Logger = logger
-	b, err := broker.Listen(cfg, engine)
+	m.WatchStorage(engine)
+	m.Readiness().Set(metrics.Storage, nil)
+	closeEngine := func() error {
+		m.Readiness().Set(metrics.Storage, errClosing)
+		m.WatchStorage(nil) // waits for a scrape reading the engine
+		return engine.Close()
+	}
+
+	bcfg := cfg.Broker()
+	bcfg.Logger, bcfg.Observer = logger, m.Broker()
+	b, err := broker.Listen(bcfg, engine)
 	if err != nil {
-		engine.Close()
+		closeEngine()
 		return err
 	}
-	logger.Info("weir serving", "listen", b.Addr().String(), "data_dir", dataDir, "durability", policy.String())
+	m.Readiness().Set(metrics.KafkaListener, nil)
+	context.AfterFunc(ctx, func() { m.Readiness().Set(metrics.KafkaListener, errShuttingDown) })
+	logger.Info("weir serving", "listen", b.Addr().String(), "metrics_listen", metricsAddr,
+		"data_dir", cfg.DataDir, "durability", cfg.Durability.String())
 	serveErr := b.Serve(ctx)
 	logger.Info("stopping: connections closed, closing storage")
-	if err := engine.Close(); err != nil {
+	if err := closeEngine(); err != nil {
 		return fmt.Errorf("close storage: %w", err)
 	}
+	logger.Info("weir stopped")
 	return serveErr
+}
+
+// closeMetrics stops the metrics listener, giving scrapes in flight a
+// moment to finish.
+func closeMetrics(srv *metrics.Server, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		logger.Warn("closing the metrics listener", "err", err)
+	}
 }

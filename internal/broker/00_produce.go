@@ -63,7 +63,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	if len(appended) > 0 {
+	if len(appended) > 0 && !b.wakesOnSync() {
 		b.dataArrived()
 	}
 	switch req.Acks {
@@ -111,7 +111,11 @@ func (b *Broker) waitDurable(ctx context.Context, appended []storage.AppendResul
 	if len(appended) == 0 {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(max(timeoutMillis, 0))*time.Millisecond)
+	// Not cancelled with the connection: when the node shuts down, a
+	// produce already appended waits for the sync that the shutdown
+	// performs anyway, rather than failing a record that is kept (which
+	// a retrying client would write twice).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(max(timeoutMillis, 0))*time.Millisecond)
 	defer cancel()
 	// The log syncs in order: waiting for the last append covers all.
 	last := appended[0]

@@ -1,7 +1,24 @@
 package broker
 
-// dataArrival returns a channel that is closed at the next produce, so
-// that long-polling fetches wake when data arrives.
+// Waking long-polling fetches.
+//
+// A fetch that found fewer than min_bytes waits on the arrival channel,
+// which is closed (and replaced) when there may be more to read. What
+// "more to read" means follows the high watermark: under the durable
+// policy, records become readable when the commit log has synced them, so
+// the fetches wake at each sync that moved the synced position (one
+// wake-up per group commit, however many produces it covered); under the
+// other policies, records are readable once appended, and each produce
+// wakes them.
+
+import (
+	"context"
+
+	"github.com/weir-io/weir/internal/storage/commitlog"
+)
+
+// dataArrival returns a channel that is closed when there may be more to
+// read.
 func (b *Broker) dataArrival() <-chan struct{} {
 	b.arrival.Lock()
 	defer b.arrival.Unlock()
@@ -18,5 +35,23 @@ func (b *Broker) dataArrived() {
 	if b.arrival.ch != nil {
 		close(b.arrival.ch)
 		b.arrival.ch = nil
+	}
+}
+
+// wakesOnSync reports whether fetches wake on syncs rather than on
+// produces.
+func (b *Broker) wakesOnSync() bool {
+	return b.engine.Durability().Mode == commitlog.Durable
+}
+
+// forwardSyncs wakes the waiting fetches at every sync, until ctx ends.
+func (b *Broker) forwardSyncs(ctx context.Context) {
+	for {
+		select {
+		case <-b.engine.SyncProgress():
+			b.dataArrived()
+		case <-ctx.Done():
+			return
+		}
 	}
 }

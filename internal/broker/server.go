@@ -122,6 +122,11 @@ func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
 func (b *Broker) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { b.ln.Close() })
 	defer stop()
+	if b.wakesOnSync() {
+		syncsCtx, stopSyncs := context.WithCancel(ctx)
+		defer stopSyncs()
+		go b.forwardSyncs(syncsCtx)
+	}
 	for {
 		nc, err := b.ln.Accept()
 		if err != nil {

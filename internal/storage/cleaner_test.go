@@ -121,7 +121,7 @@ func TestDiskUsageBound(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.Append(fillerBatch(t, rng, 1+rng.IntN(4), 200+rng.IntN(600), 10, clock.now.UnixMilli())); err != nil {
+			if _, err := p.AppendDurable(context.Background(), fillerBatch(t, rng, 1+rng.IntN(4), 200+rng.IntN(600), 10, clock.now.UnixMilli())); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -162,12 +162,12 @@ func TestDeleteTopicReclaimsSpace(t *testing.T) {
 	doomed, _ := e.Partition("doomed", 0)
 	kept, _ := e.Partition("kept", 0)
 	for range 200 {
-		if _, err := doomed.Append(fillerBatch(t, rng, 2, 500, 1000, nowMs())); err != nil {
+		if _, err := doomed.AppendDurable(context.Background(), fillerBatch(t, rng, 2, 500, 1000, nowMs())); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 3 {
-		if _, err := kept.Append(fillerBatch(t, rng, 1, 100, 1000, nowMs())); err != nil {
+		if _, err := kept.AppendDurable(context.Background(), fillerBatch(t, rng, 1, 100, 1000, nowMs())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func TestRelocation(t *testing.T) {
 		if i%4 == 0 {
 			p, size = live, 300
 		}
-		if _, err := p.Append(fillerBatch(t, rng, 1, size, 1000, nowMs()+int64(i))); err != nil {
+		if _, err := p.AppendDurable(context.Background(), fillerBatch(t, rng, 1, size, 1000, nowMs()+int64(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -296,7 +296,7 @@ func TestSegmentEndAfterRemovedNeighbour(t *testing.T) {
 	b, _ := e.Partition("t", 1)
 	appendUntil := func(p *Partition, segments int) {
 		for len(e.log.Segments()) < segments {
-			if _, err := p.Append(fillerBatch(t, rng, 1, 1000, 1000, nowMs())); err != nil {
+			if _, err := p.AppendDurable(context.Background(), fillerBatch(t, rng, 1, 1000, 1000, nowMs())); err != nil {
 				t.Fatal(err)
 			}
 		}

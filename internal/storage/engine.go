@@ -153,6 +153,11 @@ func (e *Engine) Close() error {
 // DiskUsage returns the bytes of the commit log's segment files.
 func (e *Engine) DiskUsage() int64 { return e.log.DiskUsage() }
 
+// SyncProgress returns a channel closed when the commit log's synced
+// position next moves: under the durable policy, when high watermarks may
+// have moved.
+func (e *Engine) SyncProgress() <-chan struct{} { return e.log.SyncProgress() }
+
 // Dir returns the data directory.
 func (e *Engine) Dir() string { return e.opts.Dir }
 

@@ -89,7 +89,7 @@ func TestPagingOverManyBatches(t *testing.T) {
 	}
 	p, _ := e.Partition("t", 0)
 	for i := range 600 {
-		if _, err := p.Append(valueBatch(t, "v", 3, int64(i*3))); err != nil {
+		if _, err := p.AppendDurable(context.Background(), valueBatch(t, "v", 3, int64(i*3))); err != nil {
 			t.Fatal(err)
 		}
 	}

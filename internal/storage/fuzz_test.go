@@ -72,7 +72,7 @@ func writeFuzzTemplate(t testing.TB, dir string) error {
 		batch := makeBatch(t, codec,
 			rec{key: []byte{'k', byte('0' + i%4)}, value: value, ts: ts + int64(i)},
 			rec{key: []byte{'k', byte('0' + i%3)}, value: []byte("v"), ts: ts + int64(i) - 5})
-		if _, err := p.Append(batch); err != nil {
+		if _, err := p.AppendDurable(context.Background(), batch); err != nil {
 			return err
 		}
 	}
@@ -89,7 +89,7 @@ func writeFuzzTemplate(t testing.TB, dir string) error {
 	}
 	p, _ = e.Partition("plain", 0)
 	for i := range 3 { // entries after the checkpoint that Close takes
-		if _, err := p.Append(valueBatch(t, "tail", 2, ts+100+int64(i))); err != nil {
+		if _, err := p.AppendDurable(context.Background(), valueBatch(t, "tail", 2, ts+100+int64(i))); err != nil {
 			return err
 		}
 	}
@@ -244,7 +244,7 @@ func checkServed(t *testing.T, p *Partition) {
 	}
 	_, _, _, _ = p.OffsetForTime(0)
 	_, _, _, _ = p.MaxTimestamp()
-	if _, err := p.Append(valueBatch(t, "after", 1, time.Now().UnixMilli())); err == nil {
+	if _, err := p.AppendDurable(context.Background(), valueBatch(t, "after", 1, time.Now().UnixMilli())); err == nil {
 		if r, err := p.Read(p.Offsets().HighWatermark-1, 1<<20); err == nil {
 			if _, err := recordbatch.Split(r.Records); err != nil {
 				t.Fatalf("read of the new batch: %v", err)

@@ -427,12 +427,24 @@ func modelRecords(h recordbatch.Header, krs []kmsg.Record) []modelRecord {
 	return out
 }
 
+// syncLog makes everything appended durable, so that the high watermark
+// covers it: under the durable policy, consumers see only what is synced.
+func (m *modelRun) syncLog() {
+	if err := m.e.log.Sync(context.Background()); err != nil {
+		m.fatalf("sync: %v", err)
+	}
+}
+
 func (m *modelRun) read() {
 	name, index, mp, ok := m.pick()
 	if !ok {
 		return
 	}
 	p := m.partition(name, index)
+	if off := p.Offsets(); off.HighWatermark > mp.logEnd || off.HighWatermark < mp.logStart {
+		m.fatalf("%s/%d before a sync: high watermark %d outside %d..%d", name, index, off.HighWatermark, mp.logStart, mp.logEnd)
+	}
+	m.syncLog()
 	span := mp.logEnd - mp.logStart
 	offset := mp.logStart + m.rng.Int64N(span+1)
 	if m.rng.IntN(10) == 0 {
@@ -499,6 +511,7 @@ func describeBatches(bs []*modelBatch) string {
 }
 
 func (m *modelRun) offsetForTime() {
+	m.syncLog()
 	name, index, mp, ok := m.pick()
 	if !ok {
 		return
@@ -533,6 +546,7 @@ func (m *modelRun) offsetForTime() {
 }
 
 func (m *modelRun) maxTimestamp() {
+	m.syncLog()
 	name, index, mp, ok := m.pick()
 	if !ok {
 		return
@@ -580,6 +594,7 @@ func (m *modelRun) maxTimestamp() {
 }
 
 func (m *modelRun) deleteRecords() {
+	m.syncLog()
 	name, index, mp, ok := m.pick()
 	if !ok {
 		return
@@ -762,6 +777,7 @@ func (m *modelRun) checkCompacted(name string, index int32, mp *modelPartition, 
 // verifyAll checks every partition's offsets and contents.
 func (m *modelRun) verifyAll(what string) {
 	m.t.Helper()
+	m.syncLog()
 	infos := m.e.Topics()
 	if len(infos) != len(m.topics) {
 		m.fatalf("%s: %d topics, want %d", what, len(infos), len(m.topics))
@@ -787,7 +803,7 @@ func (m *modelRun) verifyAll(what string) {
 // appendTs appends one record with timestamp ts and returns its offset.
 func appendTs(t *testing.T, p *Partition, key string, ts int64) int64 {
 	t.Helper()
-	r, err := p.Append(makeBatch(t, recordbatch.None, rec{key: []byte(key), value: []byte("v"), ts: ts}))
+	r, err := p.AppendDurable(context.Background(), makeBatch(t, recordbatch.None, rec{key: []byte(key), value: []byte("v"), ts: ts}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -867,7 +883,7 @@ func TestMaxTimestampAfterRecordRemoved(t *testing.T) {
 	}
 	p, _ := e.Partition("t", 0)
 	// Batch 0..1: a@500 (the maximum, superseded later), b@100.
-	if _, err := p.Append(makeBatch(t, recordbatch.None,
+	if _, err := p.AppendDurable(context.Background(), makeBatch(t, recordbatch.None,
 		rec{key: []byte("a"), value: []byte("1"), ts: 500}, rec{key: []byte("b"), value: []byte("1"), ts: 100})); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"sync"
+
+	"github.com/weir-io/weir/internal/storage/commitlog"
 )
 
 // Partition is one partition of a topic. Its methods are safe for
@@ -14,11 +16,19 @@ type Partition struct {
 
 	mu struct {
 		sync.Mutex
-		// Invariant: logStart <= logEnd; highWatermark == logEnd on one
-		// node; lastStable <= highWatermark.
-		logStart      int64
-		logEnd        int64 // offset the next batch gets
+		// Invariant: logStart <= logEnd; highWatermark <= logEnd;
+		// lastStable <= highWatermark.
+		logStart int64
+		logEnd   int64 // offset the next batch gets
+		// highWatermark is the end of what consumers may read: under the
+		// durable policy, the end of the batches the log has synced (a
+		// record is never served before it is durable, so no consumer
+		// sees a record that a crash then takes back); under the others,
+		// logEnd.
 		highWatermark int64
+		// unsynced lists, oldest first, the batches appended under the
+		// durable policy that the high watermark does not cover yet.
+		unsynced      []unsyncedBatch
 		lastStable    int64 // -1: follows the high watermark
 		size          int64 // bytes of the live batches
 		first         indexEntry
@@ -46,6 +56,13 @@ type Offsets struct {
 	Batches int64
 }
 
+// unsyncedBatch is a batch the high watermark waits for: it ends at log
+// position end, and next is the offset after it.
+type unsyncedBatch struct {
+	end  uint64
+	next int64
+}
+
 // ID returns the partition's engine-wide id, which is never reused.
 func (p *Partition) ID() uint64 { return p.id }
 
@@ -64,6 +81,10 @@ func (p *Partition) Offsets() Offsets {
 
 // REQUIRES: p.mu is held.
 func (p *Partition) offsetsLocked() Offsets {
+	p.advanceLocked()
+	// Retention or DeleteRecords may have moved the start past batches
+	// not yet synced.
+	p.mu.highWatermark = max(p.mu.highWatermark, p.mu.logStart)
 	lso := p.mu.lastStable
 	if lso < 0 || lso > p.mu.highWatermark {
 		lso = p.mu.highWatermark
@@ -109,7 +130,32 @@ func (p *Partition) addedLocked(ie indexEntry) {
 		p.mu.dirtyBytes += ie.batchBytes()
 	}
 	p.mu.logEnd = ie.last() + 1
-	p.mu.highWatermark = p.mu.logEnd
+	if p.e.opts.Durability.Mode != commitlog.Durable {
+		p.mu.highWatermark = p.mu.logEnd
+		return
+	}
+	p.advanceLocked()
+	p.mu.unsynced = append(p.mu.unsynced, unsyncedBatch{end: ie.position + uint64(ie.size), next: p.mu.logEnd})
+}
+
+// advanceLocked moves the high watermark over the batches the log has
+// synced since.
+// REQUIRES: p.mu is held.
+func (p *Partition) advanceLocked() {
+	if len(p.mu.unsynced) == 0 || p.e.log == nil { // nil: replaying at open
+		return
+	}
+	synced := p.e.log.SyncedPosition()
+	n := 0
+	for n < len(p.mu.unsynced) && p.mu.unsynced[n].end <= synced {
+		p.mu.highWatermark = p.mu.unsynced[n].next
+		n++
+	}
+	if n == len(p.mu.unsynced) {
+		p.mu.unsynced = nil
+	} else if n > 0 {
+		p.mu.unsynced = append(p.mu.unsynced[:0], p.mu.unsynced[n:]...)
+	}
 }
 
 // removedLocked updates the state after batches were removed.

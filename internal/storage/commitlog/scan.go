@@ -203,11 +203,15 @@ func (l *Log) scanSegment(seg *segment, from uint64, last bool, replay func(Entr
 			if err := seg.file.Truncate(int64(end - seg.base)); err != nil {
 				return fmt.Errorf("truncate torn tail of %s: %w", seg.name, err)
 			}
-			if err := seg.file.Sync(); err != nil {
-				return fmt.Errorf("sync truncated segment %s: %w", seg.name, err)
-			}
 		}
 		seg.end.Store(end)
+	}
+	// The flusher starts with everything scanned counted as durable, and
+	// it may not be: a killed process leaves its unsynced writes in the
+	// page cache, where a power cut after this open would still lose
+	// them. Make it so before anything is served from it.
+	if err := seg.file.Sync(); err != nil {
+		return fmt.Errorf("sync segment %s: %w", seg.name, err)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -107,6 +108,9 @@ type syncer struct {
 
 	dropped uint64 // the page cache behind it was dropped; flusher only
 
+	// position mirrors mu.synced, for readers that must not take mu.
+	position atomic.Uint64
+
 	mu struct {
 		sync.Mutex
 		synced uint64        // S: every byte below is durable
@@ -120,6 +124,7 @@ func (s *syncer) start(l *Log, synced uint64) {
 	s.kicks = make(chan struct{}, 1)
 	s.done = make(chan struct{})
 	s.mu.synced = synced
+	s.position.Store(synced)
 	s.mu.ch = make(chan struct{})
 	s.wg.Add(1)
 	go s.run(l.opts.Durability)
@@ -178,6 +183,7 @@ func (s *syncer) publish(synced uint64, err error) {
 		}
 	} else if synced > s.mu.synced {
 		s.mu.synced = synced
+		s.position.Store(synced)
 	} else {
 		return
 	}
@@ -271,6 +277,17 @@ func (l *Log) WaitSynced(ctx context.Context, pos uint64) error {
 		}
 	}
 }
+
+// SyncProgress returns a channel closed when the synced position (or the
+// sticky error) next changes.
+func (l *Log) SyncProgress() <-chan struct{} {
+	_, _, ch := l.sync.state()
+	return ch
+}
+
+// SyncedPosition returns the position below which every byte is durable,
+// without waiting for the flusher's lock.
+func (l *Log) SyncedPosition() uint64 { return l.sync.position.Load() }
 
 // Sync makes everything appended before the call durable, whatever the
 // policy, and returns when it is.
