@@ -28,19 +28,19 @@ type Partition struct {
 		highWatermark int64
 		// unsynced lists, oldest first, the batches appended under the
 		// durable policy that the high watermark does not cover yet.
-		unsynced      []unsyncedBatch
-		lastStable    int64 // -1: follows the high watermark
-		size          int64 // bytes of the live batches
-		first         indexEntry
-		last          indexEntry // valid when logStart < logEnd
-		batches       int64      // live batches
-		runningMax    int64      // largest max timestamp the time index holds
-		maxTs         int64      // valid unless maxTsStale
-		maxTsBase     int64      // base offset of the batch holding maxTs
-		maxTsStale    bool       // the batch holding the max was removed
-		cleanedUpTo   int64      // compaction ran over [logStart, cleanedUpTo)
-		dirtyBytes    int64      // bytes of batches at or after cleanedUpTo
-		deleted       bool
+		unsynced    []unsyncedBatch
+		lastStable  int64 // -1: follows the high watermark
+		size        int64 // bytes of the live batches
+		first       indexEntry
+		last        indexEntry // valid when logStart < logEnd
+		batches     int64      // live batches
+		runningMax  int64      // largest max timestamp the time index holds
+		maxTs       int64      // valid unless maxTsStale
+		maxTsBase   int64      // base offset of the batch holding maxTs
+		maxTsStale  bool       // the batch holding the max was removed
+		cleanedUpTo int64      // compaction ran over [logStart, cleanedUpTo)
+		dirtyBytes  int64      // bytes of batches at or after cleanedUpTo
+		deleted     bool
 	}
 }
 
