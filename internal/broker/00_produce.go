@@ -2,7 +2,11 @@ package broker
 
 // Produce (key 0), versions 3-11 (record batches of magic 2; version 12
 // signals KIP-890's transaction semantics and 13 names topics by id: both
-// come with transactions).
+// come with transactions). Versions 0-2 are advertised too, and refused
+// with UNSUPPORTED_VERSION in every partition, as Kafka 4.0 does
+// (KAFKA-18659): librdkafka 2.0 to 2.9 decides whether the broker takes
+// gzip, snappy and lz4 batches from whether its Produce range starts at 0,
+// and sends them uncompressed otherwise.
 //
 // Each partition's records must be exactly one v2 batch (as Kafka requires
 // since version 3); the storage engine validates it, assigns its offsets
@@ -29,7 +33,7 @@ import (
 )
 
 func (b *Broker) produceHandler() handler {
-	return handler{key: kmsg.Produce.Int16(), min: 3, max: 11, serve: b.produce}
+	return handler{key: kmsg.Produce.Int16(), min: 0, max: 11, serve: b.produce}
 }
 
 func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error) {
@@ -37,12 +41,15 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	refuse := int16(0)
 	switch {
+	case req.Version < 3:
+		refuse = kerr.UnsupportedVersion.Code
 	case req.TransactionID != nil:
 		refuse = kerr.TransactionalIDAuthorizationFailed.Code
 	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 		refuse = kerr.InvalidRequiredAcks.Code
 	}
 	var appended []storage.AppendResult
+	r.awaitTurn()
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -63,6 +70,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
+	r.endTurn()
 	if len(appended) > 0 && !b.wakesOnSync() {
 		b.dataArrived()
 	}

@@ -11,6 +11,13 @@ package broker
 // reader stops reading when it is full). A slot filled with nil sends
 // nothing (acks=0); one filled with closeMarker ends the connection after
 // the responses before it.
+//
+// Handlers run concurrently, but the produce requests of one connection
+// append in the order they arrived, as on Kafka (a client with several
+// produce requests in flight relies on it to keep a partition's records in
+// the order it sent them): each waits for the one before it to have
+// appended (request.turn), then waits for its fsync concurrently with the
+// later ones.
 
 import (
 	"context"
@@ -39,6 +46,10 @@ type conn struct {
 	done   chan struct{} // closed when the writer has finished
 
 	closeOnce sync.Once
+
+	// appendTurn is closed when the last produce request dispatched has
+	// appended (nil before the first); only the reader goroutine uses it.
+	appendTurn chan struct{}
 }
 
 func newConn(b *Broker, nc net.Conn) *conn {
@@ -136,11 +147,18 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGr
 	if err := body.ReadFrom(frame[hdr.size:]); err != nil {
 		return nil, fmt.Errorf("%w: %s v%d: %v", errMalformed, kmsg.NameForKey(key), version, err)
 	}
+	req := &request{header: hdr, body: body}
+	if key == kmsg.Produce.Int16() {
+		// Produce requests of a connection append in request order.
+		req.turn, req.turnDone = c.appendTurn, make(chan struct{})
+		c.appendTurn = req.turnDone
+	}
 	handlers.Add(1)
 	go func() {
 		defer handlers.Done()
+		defer req.endTurn()
 		started := time.Now()
-		resp, err := h.serve(ctx, &request{header: hdr, body: body})
+		resp, err := h.serve(ctx, req)
 		c.b.observeRequest(key, started, body, resp, err)
 		switch {
 		case err != nil:

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"sort"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -11,6 +12,30 @@ import (
 type request struct {
 	header requestHeader
 	body   kmsg.Request
+
+	// turn, for a produce request, is closed when the connection's
+	// previous produce request has appended (nil: none before it);
+	// turnDone is closed when this one has (conn.go).
+	turn     <-chan struct{}
+	turnDone chan struct{}
+	turnOnce sync.Once
+}
+
+// awaitTurn waits until the requests this one must append after have.
+func (r *request) awaitTurn() {
+	if r.turn != nil {
+		<-r.turn
+	}
+}
+
+// endTurn lets the next request append; calls after the first do
+// nothing.
+func (r *request) endTurn() {
+	r.turnOnce.Do(func() {
+		if r.turnDone != nil {
+			close(r.turnDone)
+		}
+	})
 }
 
 // handler serves one API. A nil response sends nothing (a produce with

@@ -1,0 +1,377 @@
+#!/usr/bin/env node
+// kafkajs in Weir's compatibility suite.
+//
+// Usage: node client.js <bootstrap> <topic> <command> < params.json
+//
+// The command's parameters come as JSON on stdin (internal/compat/script_test.go
+// is the other side). The script prints {"result": ...} on stdout, or
+// {"error": {"code": n, "name": "...", "message": "..."}} when kafkajs reported
+// a Kafka error; on anything else (a check of its own that failed, an
+// exception) it exits non-zero with a message on stderr. Records travel as
+// JSON objects: partition, offset, key, value, headers (a list of {key,
+// value}), timestamp (milliseconds); bytes in base64, null for null.
+//
+// Codecs: gzip is built in; snappy and lz4 are kafkajs's plug-in codecs
+// (kafkajs-snappy, kafkajs-lz4). Its zstd plug-in (@kafkajs/zstd) does not
+// build on current Node.js, so zstd is not supported.
+//
+// Consuming: kafkajs's Consumer only runs in a consumer group, which Weir
+// does not serve yet. The consume commands read with the Fetch kafkajs's
+// consumer uses (its cluster and broker objects, reached through the
+// private symbol kafkajs creates them with): kafkajs's own request encoding,
+// response and record-batch decoding and codecs, without the group.
+
+'use strict'
+
+const {
+  Kafka,
+  CompressionTypes,
+  CompressionCodecs,
+  ConfigResourceTypes,
+  Partitioners,
+  logLevel,
+} = require('kafkajs')
+const SnappyCodec = require('kafkajs-snappy')
+
+CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
+// kafkajs-lz4 is a native addon that npm ci builds: if it did not, only
+// lz4 fails, saying why.
+CompressionCodecs[CompressionTypes.LZ4] = () => {
+  const LZ4Codec = require('kafkajs-lz4')
+  return new LZ4Codec().codec()
+}
+
+const TIMEOUT = 30000 // milliseconds, for each request kafkajs makes
+
+const CODECS = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+}
+
+// KafkaErr is a Kafka error kafkajs reported.
+class KafkaErr extends Error {
+  constructor(code, name, message) {
+    super(`${name} (${code}): ${message}`)
+    this.code = code
+    this.name = name
+    this.detail = message
+  }
+}
+
+// Mismatch is what kafkajs consumed not being what the suite produced.
+class Mismatch extends Error {}
+
+// kafkaError finds the Kafka protocol error inside what kafkajs threw: its
+// retrier wraps it (cause, originalError), createTopics aggregates them.
+function kafkaError(e) {
+  const seen = new Set()
+  const queue = [e]
+  while (queue.length > 0) {
+    const x = queue.shift()
+    if (!x || seen.has(x)) continue
+    seen.add(x)
+    if (typeof x.type === 'string' && typeof x.code === 'number') {
+      return new KafkaErr(x.code, x.type, x.message)
+    }
+    queue.push(x.cause, x.originalError, ...(x.errors || []))
+  }
+  return null
+}
+
+const unb64 = s => (s === null ? null : Buffer.from(s, 'base64'))
+const b64 = b => (b === null || b === undefined ? null : Buffer.from(b).toString('base64'))
+
+function client(bootstrap) {
+  return new Kafka({
+    clientId: 'weir-compat',
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    requestTimeout: TIMEOUT,
+    retry: { retries: 2, initialRetryTime: 100 },
+  })
+}
+
+async function withAdmin(bootstrap, fn) {
+  const admin = client(bootstrap).admin()
+  await admin.connect()
+  try {
+    return await fn(admin)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+const commands = {
+  async version() {
+    return `kafkajs ${require('kafkajs/package.json').version}`
+  },
+
+  async create(bootstrap, topic, params) {
+    const created = await withAdmin(bootstrap, admin =>
+      admin.createTopics({
+        timeout: TIMEOUT,
+        topics: [
+          {
+            topic,
+            numPartitions: params.partitions,
+            replicationFactor: params.replicas,
+            configEntries: Object.entries(params.configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      })
+    )
+    if (!created) {
+      // kafkajs's way of reporting TOPIC_ALREADY_EXISTS.
+      throw new KafkaErr(36, 'TOPIC_ALREADY_EXISTS', 'createTopics resolved false: the topic exists')
+    }
+    return {}
+  },
+
+  async produce(bootstrap, topic, params) {
+    const producer = client(bootstrap).producer({
+      createPartitioner: Partitioners.DefaultPartitioner, // unused: every record names its partition
+      allowAutoTopicCreation: true,
+      retry: { retries: 0 }, // so that a bad request fails at once
+    })
+    await producer.connect()
+    let sent
+    try {
+      sent = await producer.send({
+        topic,
+        acks: -1,
+        timeout: TIMEOUT,
+        compression: CODECS[params.codec],
+        messages: params.records.map(r => ({
+          partition: r.partition,
+          key: unb64(r.key),
+          value: unb64(r.value),
+          timestamp: String(r.timestamp),
+          headers: headersObject(r.headers),
+        })),
+      })
+    } finally {
+      await producer.disconnect()
+    }
+    // One batch per partition: each record's offset follows the batch's
+    // base offset in the order the records were given.
+    const next = new Map(sent.map(s => [s.partition, BigInt(s.baseOffset)]))
+    return params.records.map(r => {
+      const offset = next.get(r.partition)
+      next.set(r.partition, offset + 1n)
+      return { partition: r.partition, offset: Number(offset) }
+    })
+  },
+
+  async consume(bootstrap, topic, params) {
+    const starts = new Map()
+    for (let p = 0; p < params.partitions; p++) starts.set(p, 0)
+    const got = await fetchRecords(bootstrap, topic, starts, params.want.length)
+    got.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+    check(got, params.want)
+    return got
+  },
+
+  async offsets_for_times(bootstrap, topic, params) {
+    return withAdmin(bootstrap, async admin => {
+      const offsets = []
+      for (const ts of params.timestamps) {
+        // For a time after every record kafkajs gives the high watermark.
+        const found = await admin.fetchTopicOffsetsByTimestamp(topic, ts)
+        const p = found.find(o => o.partition === params.partition)
+        offsets.push(Number(p.offset))
+      }
+      return offsets
+    })
+  },
+
+  async consume_from(bootstrap, topic, params) {
+    const got = await fetchRecords(bootstrap, topic, new Map([[params.partition, params.offset]]), params.want.length)
+    check(got, params.want)
+    return got
+  },
+
+  async metadata(bootstrap, topic) {
+    const md = await withAdmin(bootstrap, admin => admin.fetchTopicMetadata({ topics: [topic] }))
+    return md.topics.find(t => t.name === topic).partitions.length
+  },
+
+  async delete(bootstrap, topic) {
+    await withAdmin(bootstrap, admin => admin.deleteTopics({ topics: [topic], timeout: TIMEOUT }))
+    return {}
+  },
+
+  async describe_configs(bootstrap, topic, params) {
+    const described = await withAdmin(bootstrap, admin =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: params.names }],
+      })
+    )
+    const got = {}
+    for (const r of described.resources) {
+      if (r.errorCode !== 0) throw new KafkaErr(r.errorCode, 'error', r.errorMessage)
+      for (const e of r.configEntries) got[e.configName] = e.configValue
+    }
+    return got
+  },
+
+  async alter_configs(bootstrap, topic, params) {
+    await withAdmin(bootstrap, admin =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: Object.entries(params.configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      })
+    )
+    return {}
+  },
+}
+
+// headersObject is kafkajs's form of a record's headers: an object whose
+// repeated names hold arrays. It keeps the order of the data set's headers,
+// whose repeated names are adjacent; kafkajs cannot express a name repeated
+// around another one.
+function headersObject(headers) {
+  const obj = {}
+  for (const h of headers) {
+    const v = unb64(h.value)
+    if (obj[h.key] === undefined) obj[h.key] = v
+    else if (Array.isArray(obj[h.key])) obj[h.key].push(v)
+    else obj[h.key] = [obj[h.key], v]
+  }
+  return obj
+}
+
+function headersList(obj) {
+  const list = []
+  for (const [key, v] of Object.entries(obj)) {
+    for (const value of Array.isArray(v) ? v : [v]) list.push({ key, value: b64(value) })
+  }
+  return list
+}
+
+// fetchRecords reads count records from the given partitions, each from
+// its start offset, with kafkajs's Fetch (see the top of the file).
+async function fetchRecords(bootstrap, topic, starts, count) {
+  const kafka = client(bootstrap)
+  const create = Object.getOwnPropertySymbols(kafka).find(s => s.description === 'private:Kafka:createCluster')
+  if (!create) throw new Error('kafkajs no longer has the private cluster constructor this script relies on')
+  const cluster = kafka[create]({ allowAutoTopicCreation: false })
+  await cluster.connect()
+  try {
+    await cluster.addTargetTopic(topic)
+    const next = new Map(starts)
+    const got = []
+    const deadline = Date.now() + 45000
+    while (got.length < count) {
+      if (Date.now() > deadline) throw new Error(`consumed ${got.length} of ${count} records before the deadline`)
+      const leaders = cluster.findLeaderForPartitions(topic, [...next.keys()])
+      for (const [nodeId, partitions] of Object.entries(leaders)) {
+        const broker = await cluster.findBroker({ nodeId })
+        let response
+        try {
+          response = await broker.fetch({
+            replicaId: -1,
+            isolationLevel: 1,
+            maxWaitTime: 100,
+            minBytes: 1,
+            maxBytes: 10485760,
+            topics: [
+              {
+                topic,
+                partitions: partitions.map(p => ({ partition: p, fetchOffset: String(next.get(p)), maxBytes: 1048576 })),
+              },
+            ],
+          })
+        } catch (e) {
+          throw kafkaError(e) || e
+        }
+        for (const t of response.responses) {
+          for (const p of t.partitions) {
+            for (const m of p.messages) {
+              const offset = Number(m.offset)
+              // A batch may start before the offset asked for.
+              if (offset < next.get(p.partition) || m.isControlRecord) continue
+              got.push({
+                partition: p.partition,
+                offset,
+                key: b64(m.key),
+                value: b64(m.value),
+                headers: headersList(m.headers),
+                timestamp: Number(m.timestamp),
+              })
+              next.set(p.partition, offset + 1)
+            }
+          }
+        }
+      }
+    }
+    return got
+  } finally {
+    await cluster.disconnect()
+  }
+}
+
+const short = s => (s.length <= 80 ? s : `${s.slice(0, 80)}...`)
+
+// check compares consumed records with the expected ones, field by field.
+function check(got, want) {
+  const fields = ['partition', 'offset', 'key', 'value', 'timestamp', 'headers']
+  for (let i = 0; i < Math.min(got.length, want.length); i++) {
+    for (const f of fields) {
+      const g = JSON.stringify(got[i][f])
+      const w = JSON.stringify(want[i][f])
+      if (g !== w) {
+        throw new Mismatch(
+          `record ${i} (partition ${want[i].partition}, offset ${want[i].offset}): ${f} is ${short(g)}, want ${short(w)}`
+        )
+      }
+    }
+  }
+  if (got.length !== want.length) throw new Mismatch(`consumed ${got.length} records, want ${want.length}`)
+}
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    process.stdin.on('data', c => chunks.push(c))
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    process.stdin.on('error', reject)
+  })
+}
+
+function finish(code, out) {
+  if (out === undefined) process.exit(code)
+  process.stdout.write(JSON.stringify(out), () => process.exit(code))
+}
+
+async function main() {
+  const [bootstrap, topic, command] = process.argv.slice(2)
+  if (!command) {
+    console.error('usage: client.js <bootstrap> <topic> <command> < params.json')
+    return finish(2)
+  }
+  if (!commands[command]) {
+    console.error(`unknown command ${command}; commands: ${Object.keys(commands).join(', ')}`)
+    return finish(2)
+  }
+  const params = JSON.parse(await readStdin())
+  try {
+    finish(0, { result: await commands[command](bootstrap, topic, params) })
+  } catch (e) {
+    const ke = e instanceof KafkaErr ? e : e instanceof Mismatch ? null : kafkaError(e)
+    if (ke) return finish(0, { error: { code: ke.code, name: ke.name, message: ke.detail } })
+    console.error(`${command}: ${e instanceof Mismatch ? e.message : e.stack || e}`)
+    finish(1)
+  }
+}
+
+main()

@@ -1,0 +1,103 @@
+"""Plumbing shared by the Python clients of Weir's compatibility suite.
+
+A client script is run as
+
+    python3 <script> <bootstrap> <topic> <command>
+
+with the command's parameters as JSON on stdin (internal/compat/script_test.go
+is the other side). It prints {"result": ...} on stdout, or
+{"error": {"code": n, "name": "...", "message": "..."}} when the client
+reported a Kafka error; on anything else (a check of the script's own that
+failed, an exception) it exits non-zero with a message on stderr.
+
+Records travel as JSON objects: partition, offset, key, value, headers (a
+list of {"key", "value"}), timestamp (milliseconds); bytes in base64, null
+for a null key or value.
+"""
+
+import base64
+import json
+import sys
+import time
+import traceback
+
+
+class KafkaErr(Exception):
+    """A Kafka error the client reported: a code and the client's name for it."""
+
+    def __init__(self, code, name, message):
+        super().__init__(f"{name} ({code}): {message}")
+        self.code, self.name, self.message = code, name, message
+
+
+class Mismatch(Exception):
+    """What the client consumed is not what the suite produced."""
+
+
+def unb64(s):
+    return None if s is None else base64.b64decode(s)
+
+
+def b64(b):
+    return None if b is None else base64.b64encode(bytes(b)).decode("ascii")
+
+
+def record(partition, offset, key, value, headers, timestamp):
+    """The JSON form of a consumed record; headers are (name, bytes) pairs."""
+    return {
+        "partition": partition,
+        "offset": offset,
+        "key": b64(key),
+        "value": b64(value),
+        "headers": [{"key": k, "value": b64(v)} for k, v in (headers or [])],
+        "timestamp": timestamp,
+    }
+
+
+def short(x):
+    s = repr(x)
+    return s if len(s) <= 80 else s[:80] + "..."
+
+
+def check(got, want):
+    """Compares consumed records with the expected ones, field by field."""
+    for i, (g, w) in enumerate(zip(got, want)):
+        for field in ("partition", "offset", "key", "value", "timestamp", "headers"):
+            if g[field] != w[field]:
+                raise Mismatch(
+                    f"record {i} (partition {w['partition']}, offset {w['offset']}): "
+                    f"{field} is {short(g[field])}, want {short(w[field])}"
+                )
+    if len(got) != len(want):
+        raise Mismatch(f"consumed {len(got)} records, want {len(want)}")
+
+
+def sort_records(records):
+    records.sort(key=lambda r: (r["partition"], r["offset"]))
+    return records
+
+
+def deadline(seconds=45):
+    """A time.monotonic() deadline, inside the Go side's timeout."""
+    return time.monotonic() + seconds
+
+
+def main(commands):
+    """Runs the command named on the command line with the JSON on stdin."""
+    if len(sys.argv) != 4:
+        sys.exit(f"usage: {sys.argv[0]} <bootstrap> <topic> <command>")
+    bootstrap, topic, command = sys.argv[1:]
+    if command not in commands:
+        sys.exit(f"unknown command {command!r}; commands: {', '.join(sorted(commands))}")
+    params = json.load(sys.stdin)
+    try:
+        result = commands[command](bootstrap, topic, params)
+    except KafkaErr as e:
+        json.dump({"error": {"code": e.code, "name": e.name, "message": e.message}}, sys.stdout)
+        return
+    except Mismatch as e:
+        sys.exit(f"{command}: {e}")
+    except Exception:  # noqa: BLE001 -- any other failure is reported with its trace
+        traceback.print_exc()
+        sys.exit(f"{command}: the client failed")
+    json.dump({"result": result}, sys.stdout)

@@ -1,0 +1,38 @@
+// Package compat is Weir's client compatibility suite: it runs real Kafka
+// clients against a real broker and checks every byte that goes through.
+//
+// The package holds tests only. Each client is a driver behind one
+// interface (driver_test.go); one suite (suite_test.go) runs the same
+// features against every driver, as subtests named after the features, so
+// that docs/compatibility.md maps one to one onto test names:
+//
+//	create-topic               the client's admin API creates a topic with partitions and configs
+//	produce/<codec>            keyed records with headers and timestamps, read back with franz-go
+//	consume/<codec>            records produced with franz-go, read from the earliest offset
+//	consume-by-timestamp       offsets looked up by time (ListOffsets), then consumed from there
+//	auto-create/produce        producing to a topic that does not exist creates it
+//	auto-create/metadata       asking for a topic's metadata creates it
+//	delete-topic               the client's admin API deletes a topic
+//	configs/describe           DescribeConfigs of a topic
+//	configs/alter              the client's way of changing a topic's config
+//	errors/<case>              a bad request and the Kafka error the client reports
+//
+// The Go clients (franz-go, sarama, segmentio/kafka-go) run in the test
+// process. kcat, the Python clients (confluent-kafka and kafka-python, from
+// Debian) and kafkajs run as subprocesses: the scripts in compat/python and
+// compat/kafkajs take the bootstrap address, a topic and a command as
+// arguments, read the command's parameters as JSON on stdin, check what
+// they can themselves, and print a JSON report on stdout (or exit non-zero
+// with a message on stderr). The Go side never trusts a report alone: what
+// a client produced is read back with franz-go, and what a client consumed
+// was produced with franz-go and is compared byte for byte.
+//
+// A client whose runtime is missing (kcat, a Python module, node or
+// compat/kafkajs/node_modules) is skipped, except under CI (CI=true), where
+// it fails the test: .ci/run installs them all.
+//
+// Running the whole suite with -doc rewrites docs/compatibility.md from the
+// outcomes:
+//
+//	go test -count=1 -timeout 10m ./internal/compat/ -args -doc
+package compat

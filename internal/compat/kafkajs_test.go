@@ -1,0 +1,44 @@
+package compat
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestKafkajs runs the suite with kafkajs (npm, pinned by
+// compat/kafkajs/package-lock.json) through compat/kafkajs/client.js.
+func TestKafkajs(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(compatDir(), "kafkajs")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		err = errors.New("node is not installed (apt-get install nodejs npm)")
+	} else if _, serr := os.Stat(filepath.Join(dir, "node_modules", "kafkajs")); serr != nil {
+		err = errors.New("compat/kafkajs/node_modules is missing (npm ci --prefix compat/kafkajs)")
+	}
+	requireTool(t, err)
+	const noZstd = "kafkajs has no zstd codec of its own and its plug-in, @kafkajs/zstd 0.1.1, does not build on current Node.js (its native cppzst 2.0.6 fails to compile on Node 20)."
+	const viaFetch = "kafkajs consumes only in a consumer group (issue 4): the script reads with the Fetch kafkajs's consumer uses (its internal cluster and broker objects), so this checks kafkajs's fetch, record decoding and codecs, not its Consumer."
+	runSuite(t, &client{
+		name: "kafkajs",
+		lacks: map[string]string{
+			"produce/zstd":         noZstd,
+			"consume/zstd":         noZstd,
+			"auto-create/metadata": "kafkajs's one metadata call, admin.fetchTopicMetadata, never allows auto-creation (its producer does, see auto-create/produce).",
+		},
+		notes: map[string]string{
+			"produce/snappy":         "kafkajs-snappy 1.1.0, kafkajs's snappy plug-in.",
+			"produce/lz4":            "kafkajs-lz4 1.2.1, kafkajs's lz4 plug-in (a native addon, built by npm ci).",
+			"produce/none":           "kafkajs gives headers as an object: a repeated header name must be adjacent to keep its order (the data set's are).",
+			"consume/none":           viaFetch,
+			"consume-by-timestamp":   "admin.fetchTopicOffsetsByTimestamp, which gives the high watermark, not -1, for a time after every record. " + viaFetch,
+			"errors/create-existing": "kafkajs's createTopics resolves false, rather than failing, when the topic exists: the script reports that as TOPIC_ALREADY_EXISTS.",
+		},
+		pastEndIsEnd: true,
+	}, func(addr string) driver {
+		return &scriptDriver{argv: []string{node, filepath.Join(dir, "client.js")}, addr: addr}
+	})
+}
