@@ -93,7 +93,8 @@ func (b *Broker) checkCreate(rt kmsg.CreateTopicsRequestTopic) (int32, storage.T
 		}
 		configs[c.Name] = *c.Value
 	}
-	if err := meta.ValidateTopicConfigs(configs); err != nil {
+	configs, err := meta.NormalizeTopicConfigs(configs)
+	if err != nil {
 		return 0, storage.TopicConfig{}, errorCode(err), err.Error()
 	}
 	config, err := b.engine.TopicDefaults().WithOverrides(configs)

@@ -7,10 +7,14 @@ package broker
 // is durable. Batches wholly below it are deleted; fetches start at the
 // new log start even inside a batch. An offset above the high watermark is
 // OFFSET_OUT_OF_RANGE; an unknown topic or partition
-// UNKNOWN_TOPIC_OR_PARTITION. Deletion works on a full disk.
+// UNKNOWN_TOPIC_OR_PARTITION; a topic whose cleanup.policy lacks delete
+// POLICY_VIOLATION, as on Kafka. A partition whose change is not durable
+// within the timeout is REQUEST_TIMED_OUT (the change stands, as on a
+// Kafka leader). Deletion works on a full disk.
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -36,7 +40,7 @@ func (b *Broker) deleteRecords(ctx context.Context, r *request) (kmsg.Response, 
 			switch {
 			case err == nil:
 				sp.LowWatermark = start
-			case ctx.Err() != nil:
+			case errors.Is(err, context.DeadlineExceeded):
 				sp.ErrorCode = kerr.RequestTimedOut.Code
 			default:
 				sp.ErrorCode = errorCode(err)

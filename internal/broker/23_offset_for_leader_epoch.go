@@ -4,9 +4,10 @@ package broker
 //
 // Consumers ask it to detect log truncation after a leader change. A
 // single node has had one leader epoch, 0, for every partition, as
-// Metadata reports: the end offset of epoch 0 is the log end offset, and
-// a later epoch is unknown (epoch -1, offset -1, as Kafka answers for an
-// epoch it has not seen). A current_leader_epoch (version 2+) above 0 is
+// Metadata reports and every stored batch carries: the end offset of
+// epoch 0 is the end of what consumers may read (the high watermark), and
+// any other epoch is unknown (epoch -1, offset -1, as Kafka answers for an
+// epoch it has not seen, and for -1). A current_leader_epoch (version 2+) above 0 is
 // UNKNOWN_LEADER_EPOCH; -1 skips the check. An unknown topic or partition
 // is UNKNOWN_TOPIC_OR_PARTITION.
 
@@ -36,8 +37,8 @@ func (b *Broker) offsetForLeaderEpoch(_ context.Context, r *request) (kmsg.Respo
 				sp.ErrorCode = errorCode(err)
 			case req.Version >= 2 && rp.CurrentLeaderEpoch > 0:
 				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
-			case rp.LeaderEpoch <= 0:
-				sp.LeaderEpoch, sp.EndOffset = 0, p.Offsets().LogEnd
+			case rp.LeaderEpoch == 0:
+				sp.LeaderEpoch, sp.EndOffset = 0, p.Offsets().HighWatermark
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

@@ -2,7 +2,8 @@ package broker
 
 // DescribeConfigs (key 32), versions 0-4.
 //
-// TOPIC resources list Kafka's topic configs (all of them, or those named)
+// TOPIC resources list Kafka's topic configs (all of them when no names
+// are given, null or empty, else those named)
 // with their values and sources; BROKER resources (this node's id, or ""
 // for the cluster's defaults) list the node's configs, all read-only.
 // Synonyms (include_synonyms) give the values at each precedence, and
@@ -37,7 +38,7 @@ func (b *Broker) describeConfigs(_ context.Context, r *request) (kmsg.Response, 
 			continue
 		}
 		for _, e := range entries {
-			if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, e.name) {
+			if len(rr.ConfigNames) > 0 && !slices.Contains(rr.ConfigNames, e.name) {
 				continue
 			}
 			sr.Configs = append(sr.Configs, describedConfig(e, req.IncludeSynonyms, req.IncludeDocumentation))

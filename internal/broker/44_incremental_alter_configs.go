@@ -6,9 +6,10 @@ package broker
 // value, DELETE returns a config to its default, APPEND and SUBTRACT add
 // items to or remove them from a list config (cleanup.policy, the
 // throttled-replica lists), starting from its current value. A config
-// named twice in a resource, or a resource named twice, is
-// INVALID_REQUEST; an unknown config, a bad value or APPEND/SUBTRACT on a
-// config that is not a list is INVALID_CONFIG. validate_only checks
+// named twice in a resource, a resource named twice, or an unknown
+// operation is INVALID_REQUEST; an unknown config (except for DELETE,
+// which has nothing to do, as on Kafka), a bad value or APPEND/SUBTRACT on
+// a config that is not a list is INVALID_CONFIG. validate_only checks
 // without changing anything. The node's configs are static (BROKER
 // resources are INVALID_REQUEST).
 
@@ -79,7 +80,12 @@ func (b *Broker) alterIncrementally(topic string, ops []kmsg.IncrementalAlterCon
 // applyConfigOp applies one operation to a topic's overrides.
 func (b *Broker) applyConfigOp(topic string, overrides map[string]string, op kmsg.IncrementalAlterConfigsRequestResourceConfig) error {
 	def, ok := meta.LookupTopicConfig(op.Name)
-	if !ok {
+	switch {
+	case op.Op > kmsg.IncrementalAlterConfigOpSubtract || op.Op < 0:
+		return fmt.Errorf("%w: unknown operation %d on %s", errInvalidRequest, op.Op, op.Name)
+	case !ok && op.Op == kmsg.IncrementalAlterConfigOpDelete:
+		return nil // nothing to delete, as on Kafka
+	case !ok:
 		return fmt.Errorf("%w: %q is not a topic config", meta.ErrInvalidConfig, op.Name)
 	}
 	value := ""
@@ -110,8 +116,6 @@ func (b *Broker) applyConfigOp(topic string, overrides map[string]string, op kms
 			}
 		}
 		overrides[op.Name] = strings.Join(current, ",")
-	default:
-		return fmt.Errorf("%w: unknown operation %d on %s", meta.ErrInvalidConfig, op.Op, op.Name)
 	}
 	return nil
 }

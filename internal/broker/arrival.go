@@ -46,9 +46,13 @@ func (b *Broker) wakesOnSync() bool {
 
 // forwardSyncs wakes the waiting fetches at every sync, until ctx ends.
 func (b *Broker) forwardSyncs(ctx context.Context) {
+	// The next channel is taken before the fetches are woken: a sync
+	// landing in between closes it, rather than one nobody waits on.
+	next := b.engine.SyncProgress()
 	for {
 		select {
-		case <-b.engine.SyncProgress():
+		case <-next:
+			next = b.engine.SyncProgress()
 			b.dataArrived()
 		case <-ctx.Done():
 			return

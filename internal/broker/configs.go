@@ -133,7 +133,8 @@ func (b *Broker) advertisedAddr() string {
 // setTopicOverrides validates a topic's new overrides and, unless
 // validateOnly, stores them.
 func (b *Broker) setTopicOverrides(topic string, overrides map[string]string, validateOnly bool) error {
-	if err := meta.ValidateTopicConfigs(overrides); err != nil {
+	overrides, err := meta.NormalizeTopicConfigs(overrides)
+	if err != nil {
 		return err
 	}
 	config, err := b.engine.TopicDefaults().WithOverrides(overrides)

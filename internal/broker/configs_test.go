@@ -135,6 +135,19 @@ func TestTopicConfigs(t *testing.T) {
 		t.Errorf("a 4000-byte record under max.message.bytes=2000: %v", err)
 	}
 
+	// DELETE of a name that is not a config does nothing, as on Kafka.
+	if err := alter(kadm.AlterConfig{Op: kadm.DeleteConfig, Name: "no.such.config"}); err != nil {
+		t.Errorf("delete an unknown config: %v", err)
+	}
+	// An empty list of names asks for every config, as null does.
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	dr := kmsg.NewDescribeConfigsRequestResource()
+	dr.ResourceType, dr.ResourceName, dr.ConfigNames = kmsg.ConfigResourceTypeTopic, "configs", []string{}
+	dc.Resources = append(dc.Resources, dr)
+	if resp, err := dc.RequestWith(ctx, client(t, b)); err != nil || len(resp.Resources) != 1 || len(resp.Resources[0].Configs) < 20 {
+		t.Errorf("describe with no names: %v %+v", err, resp)
+	}
+
 	// Unknown topics, bad configs at creation, node configs.
 	if resps, _ := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: kmsg.StringPtr("1")}}, "absent"); len(resps) != 1 || !errors.Is(resps[0].Err, kerr.UnknownTopicOrPartition) {
 		t.Errorf("alter an unknown topic: %+v", resps)
@@ -167,7 +180,8 @@ func TestProduceChecksOfTopicConfigs(t *testing.T) {
 	defer cancel()
 	for topic, configs := range map[string]map[string]*string{
 		"isr":   {"min.insync.replicas": kmsg.StringPtr("2")},
-		"clock": {"message.timestamp.before.max.ms": kmsg.StringPtr("3600000"), "message.timestamp.after.max.ms": kmsg.StringPtr("60000")},
+		"clock": {"message.timestamp.before.max.ms": kmsg.StringPtr("3600000"), "message.timestamp.after.max.ms": kmsg.StringPtr(" 60000")},
+		"wide":  {"message.timestamp.before.max.ms": kmsg.StringPtr("9223372036854775807"), "message.timestamp.after.max.ms": kmsg.StringPtr("9223372036854775807")},
 	} {
 		if created, err := adm.CreateTopic(ctx, 1, 1, configs, topic); err != nil || created.Err != nil {
 			t.Fatalf("create %s: %v %v", topic, err, created.Err)
@@ -196,6 +210,7 @@ func TestProduceChecksOfTopicConfigs(t *testing.T) {
 		{"a timestamp two hours old", one, &kgo.Record{Topic: "clock", Value: []byte("v"), Timestamp: now.Add(-2 * time.Hour)}, kerr.InvalidTimestamp},
 		{"a timestamp ten minutes ahead", one, &kgo.Record{Topic: "clock", Value: []byte("v"), Timestamp: now.Add(10 * time.Minute)}, kerr.InvalidTimestamp},
 		{"a timestamp now", one, &kgo.Record{Topic: "clock", Value: []byte("v"), Timestamp: now}, nil},
+		{"Kafka's defaults set explicitly", one, &kgo.Record{Topic: "wide", Value: []byte("v"), Timestamp: now}, nil},
 	} {
 		err := tc.cl.ProduceSync(ctx, tc.rec).FirstErr()
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
@@ -256,6 +271,15 @@ func TestPartitionsRecordsClusterAndLogDirs(t *testing.T) {
 	deleted, _ = adm.DeleteRecords(ctx, offsets)
 	if d, _ := deleted.Lookup("grow", 2); !errors.Is(d.Err, kerr.OffsetOutOfRange) {
 		t.Errorf("delete records past the high watermark: %+v", d)
+	}
+	if created, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kmsg.StringPtr("compact")}, "compacted"); err != nil || created.Err != nil {
+		t.Fatalf("create: %v %v", err, created.Err)
+	}
+	offsets = kadm.Offsets{}
+	offsets.Add(kadm.Offset{Topic: "compacted", Partition: 0, At: 0})
+	deleted, _ = adm.DeleteRecords(ctx, offsets)
+	if d, _ := deleted.Lookup("compacted", 0); !errors.Is(d.Err, kerr.PolicyViolation) {
+		t.Errorf("delete records of a compacted topic: %+v", d)
 	}
 	starts, err := adm.ListStartOffsets(ctx, "grow")
 	if err != nil {

@@ -23,7 +23,8 @@ package broker
 //     and expect this epoch (else INVALID_FETCH_SESSION_EPOCH). Its
 //     partitions are updated and forgotten as the request says, then all
 //     of them are read, in the session's order, and the answer holds those
-//     with something new.
+//     with something new. A session left with no partitions ends (the
+//     answer has id 0).
 //
 // Partitions that returned records move to the end of the session's order,
 // so that when max_bytes runs out the next fetch starts with the others.
@@ -90,7 +91,9 @@ type fetchPlan struct {
 	incremental bool
 }
 
-// fetchSessions is the node's session cache.
+// fetchSessions is the node's session cache. mu guards byID and every
+// field of every session in it; begin and finish hold it throughout, and
+// do no I/O while they do.
 type fetchSessions struct {
 	mu    sync.Mutex
 	slots int
@@ -142,6 +145,12 @@ func (s *fetchSessions) begin(req *kmsg.FetchRequest, now time.Time) (fetchPlan,
 		for _, p := range ft.Partitions {
 			sess.forget(fetchKey{ft.Topic, p})
 		}
+	}
+	if len(sess.order) == 0 {
+		// Nothing left to fetch: the session ends, as on Kafka, and the
+		// client starts a new one when it has partitions again.
+		delete(s.byID, sess.id)
+		return fetchPlan{}, 0
 	}
 	plan := fetchPlan{session: sess, incremental: true, targets: make([]fetchTarget, len(sess.order))}
 	for i, sp := range sess.order {
@@ -282,12 +291,21 @@ func nextEpoch(epoch int32) int32 {
 	return epoch + 1
 }
 
-// requestTargets lists the partitions of a request, in its order.
+// requestTargets lists the partitions of a request, in its order; a
+// partition named twice is fetched once, as its last mention says, where
+// it was first named.
 func requestTargets(req *kmsg.FetchRequest) []fetchTarget {
 	var targets []fetchTarget
+	at := make(map[fetchKey]int)
 	for _, rt := range req.Topics {
 		for _, rp := range rt.Partitions {
-			targets = append(targets, fetchTarget{fetchKey{rt.Topic, rp.Partition}, rp.FetchOffset, rp.PartitionMaxBytes})
+			t := fetchTarget{fetchKey{rt.Topic, rp.Partition}, rp.FetchOffset, rp.PartitionMaxBytes}
+			if i, ok := at[t.fetchKey]; ok {
+				targets[i] = t
+				continue
+			}
+			at[t.fetchKey] = len(targets)
+			targets = append(targets, t)
 		}
 	}
 	return targets

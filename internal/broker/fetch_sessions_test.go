@@ -189,3 +189,72 @@ func TestFetchSessionEviction(t *testing.T) {
 		t.Fatalf("the evicted session answered with code %d", code)
 	}
 }
+
+// TestFetchSessionRulesWithoutSockets drives begin and finish directly:
+// a partition named twice is fetched once, as last named; a response
+// keeps only partitions with news; a session emptied by forgetting ends.
+func TestFetchSessionRulesWithoutSockets(t *testing.T) {
+	s := newFetchSessions(10, time.Minute)
+	now := time.Unix(1000, 0)
+	req := fetchReq(0, 0, map[int32]int64{0: 5, 1: 0})
+	dup := kmsg.NewFetchRequestTopicPartition()
+	dup.Partition, dup.FetchOffset = 0, 9
+	req.Topics[0].Partitions = append(req.Topics[0].Partitions, dup)
+	plan, code := s.begin(req, now)
+	if code != 0 || plan.session == nil || len(plan.targets) != 2 || plan.targets[0].offset != 9 {
+		t.Fatalf("full fetch with partition 0 twice: code %d, targets %+v", code, plan.targets)
+	}
+	response := func(hw0, hw1 int64, records bool) *kmsg.FetchResponse {
+		resp := kmsg.NewPtrFetchResponse()
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic = "t"
+		for p, hw := range []int64{hw0, hw1} {
+			rp := kmsg.NewFetchResponseTopicPartition()
+			rp.Partition, rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = int32(p), hw, hw, 0
+			if records && p == 1 {
+				rp.RecordBatches = []byte{1}
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+		return resp
+	}
+	id := s.finish(plan, response(10, 3, false))
+	if id != plan.session.id {
+		t.Fatalf("session id %d, want %d", id, plan.session.id)
+	}
+	for _, step := range []struct {
+		name    string
+		hw0     int64
+		records bool
+		want    map[int32]int64
+	}{
+		{"nothing new", 10, false, map[int32]int64{}},
+		{"a new high watermark on 0", 12, false, map[int32]int64{0: 12}},
+		{"records on 1", 12, true, map[int32]int64{1: 3}},
+	} {
+		plan, code := s.begin(fetchReq(id, plan.session.epoch, nil), now)
+		if code != 0 || !plan.incremental {
+			t.Fatalf("%s: code %d, incremental %v", step.name, code, plan.incremental)
+		}
+		resp := response(step.hw0, 3, step.records)
+		s.finish(plan, resp)
+		got := responded(resp)
+		if len(got) != len(step.want) {
+			t.Fatalf("%s: responded %v, want %v", step.name, got, step.want)
+		}
+		for p, hw := range step.want {
+			if got[p] != hw {
+				t.Fatalf("%s: responded %v, want %v", step.name, got, step.want)
+			}
+		}
+	}
+	sess := s.byID[id]
+	if order := sess.order; order[0].partition != 0 || order[1].partition != 1 {
+		t.Fatalf("partition 1 returned records last, yet the order is %+v", order)
+	}
+	plan, code = s.begin(fetchReq(id, sess.epoch, nil, 0, 1), now)
+	if code != 0 || plan.session != nil || s.byID[id] != nil {
+		t.Fatalf("forgetting every partition: code %d, session %v, cached %v", code, plan.session, s.byID[id])
+	}
+}

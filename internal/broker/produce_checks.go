@@ -57,7 +57,12 @@ func checkProduce(config storage.TopicConfig, batch []byte, acks int16, now time
 	nowMs := now.UnixMilli()
 	for i := range records {
 		ts := h.TimestampOf(&records[i])
-		if hasBefore && ts < nowMs-before || hasAfter && ts > nowMs+after {
+		if ts == -1 {
+			continue // no timestamp (a client of magic 0), exempt as on Kafka
+		}
+		// Differences, not bounds, so that Kafka's default of the
+		// largest long cannot overflow.
+		if hasBefore && nowMs-ts > before || hasAfter && ts-nowMs > after {
 			return fmt.Errorf("%w: %d, the broker's clock is %d", errInvalidTimestamp, ts, nowMs)
 		}
 	}

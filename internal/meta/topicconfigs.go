@@ -133,6 +133,29 @@ func LookupTopicConfig(name string) (TopicConfig, bool) {
 	return topicConfigs[i], true
 }
 
+// NormalizeTopicConfigs checks configs as a topic's overrides, as
+// ValidateTopicConfigs does, and returns them in the form to store: values
+// without surrounding spaces, list items likewise, so that every reader
+// of a stored value parses it the same way.
+func NormalizeTopicConfigs(configs map[string]string) (map[string]string, error) {
+	if err := ValidateTopicConfigs(configs); err != nil {
+		return nil, err
+	}
+	normal := make(map[string]string, len(configs))
+	for name, value := range configs {
+		value = strings.TrimSpace(value)
+		if c, _ := LookupTopicConfig(name); c.Type == kmsg.ConfigTypeList && value != "" {
+			items := strings.Split(value, ",")
+			for i := range items {
+				items[i] = strings.TrimSpace(items[i])
+			}
+			value = strings.Join(items, ",")
+		}
+		normal[name] = value
+	}
+	return normal, nil
+}
+
 // ValidateTopicConfigs checks configs as a topic's overrides: every name
 // must be a topic config and every value valid for it.
 func ValidateTopicConfigs(configs map[string]string) error {

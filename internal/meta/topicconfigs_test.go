@@ -24,6 +24,19 @@ func TestTopicConfigTable(t *testing.T) {
 	}
 }
 
+func TestNormalizeTopicConfigs(t *testing.T) {
+	got, err := NormalizeTopicConfigs(map[string]string{"min.insync.replicas": " 2 ", "cleanup.policy": "compact , delete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["min.insync.replicas"] != "2" || got["cleanup.policy"] != "compact,delete" {
+		t.Fatalf("normalized: %v", got)
+	}
+	if _, err := NormalizeTopicConfigs(map[string]string{"retention.ms": "x"}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("retention.ms=x: %v", err)
+	}
+}
+
 func TestValidateTopicConfigs(t *testing.T) {
 	for _, tc := range []struct {
 		name, value string

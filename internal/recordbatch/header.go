@@ -16,6 +16,7 @@ const HeaderSize = 61
 const (
 	baseOffsetOffset   = 0
 	lengthOffset       = 8
+	leaderEpochOffset  = 12
 	magicOffset        = 16
 	crcOffset          = 17
 	attributesOffset   = 21

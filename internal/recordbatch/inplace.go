@@ -12,6 +12,12 @@ func SetBaseOffset(b []byte, offset int64) {
 	binary.BigEndian.PutUint64(b[baseOffsetOffset:], uint64(offset))
 }
 
+// SetPartitionLeaderEpoch sets batch b's partition leader epoch, in place.
+// The CRC does not cover it, so it stays valid.
+func SetPartitionLeaderEpoch(b []byte, epoch int32) {
+	binary.BigEndian.PutUint32(b[leaderEpochOffset:], uint32(epoch))
+}
+
 // SetLogAppendTime marks batch b as timestamped by the broker at ts, in
 // place, as Kafka does for topics with message.timestamp.type=LogAppendTime:
 // it sets the timestamp-type bit, sets MaxTimestamp to ts and recomputes the

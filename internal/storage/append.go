@@ -60,6 +60,8 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	}
 	base := p.mu.logEnd
 	recordbatch.SetBaseOffset(batch, base)
+	// One node, one leader epoch, as Metadata and OffsetForLeaderEpoch say.
+	recordbatch.SetPartitionLeaderEpoch(batch, 0)
 	if config.LogAppendTime {
 		recordbatch.SetLogAppendTime(batch, now)
 		h.MaxTimestamp = now

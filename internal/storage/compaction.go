@@ -43,8 +43,16 @@ func (e *Engine) compact(ctx context.Context, p *Partition, config TopicConfig, 
 		e.logger.Warn("not compacting: too little free space", "topic", p.topic.name, "partition", p.index, "err", err)
 		return nil
 	}
+	// Only batches below the high watermark count, and the last of them
+	// is kept whole: a record is dropped only for a newer one that is
+	// synced, so readers never see a key vanish.
+	last = indexEntry{base: -1}
 	latest := make(map[string]int64)
-	err := p.eachBatch(off.LogStart, last.base+1, func(ie indexEntry, h recordbatch.Header, records []kmsg.Record) error {
+	err := p.eachBatch(off.LogStart, off.HighWatermark, func(ie indexEntry, h recordbatch.Header, records []kmsg.Record) error {
+		if ie.last() >= off.HighWatermark {
+			return nil
+		}
+		last = ie
 		for _, r := range records {
 			if r.Key != nil {
 				latest[string(r.Key)] = h.BaseOffset + int64(r.OffsetDelta)
@@ -54,6 +62,9 @@ func (e *Engine) compact(ctx context.Context, p *Partition, config TopicConfig, 
 	})
 	if err != nil {
 		return err
+	}
+	if last.base < 0 {
+		return nil
 	}
 	horizon := now - config.DeleteRetentionMs
 	var moves []move

@@ -37,6 +37,9 @@ var (
 	// ErrDiskFull: KAFKA_STORAGE_ERROR (56). Free space is below
 	// Options.MinFreeBytes; it wraps ErrStorage.
 	ErrDiskFull = fmt.Errorf("%w: disk full", ErrStorage)
+	// ErrPolicyViolation: POLICY_VIOLATION (44). DeleteRecords on a topic
+	// whose cleanup.policy does not include delete.
+	ErrPolicyViolation = errors.New("storage: not allowed by the topic's cleanup.policy")
 	// ErrClosed: the engine is closed (the broker is shutting down).
 	ErrClosed = errors.New("storage: engine closed")
 )

@@ -79,6 +79,9 @@ func (p *Partition) Offsets() Offsets {
 	return p.offsetsLocked()
 }
 
+// offsetsLocked returns the partition's offsets, first moving the high
+// watermark over what the log has synced since (and up to the log start,
+// which retention and DeleteRecords move only up to the high watermark).
 // REQUIRES: p.mu is held.
 func (p *Partition) offsetsLocked() Offsets {
 	p.advanceLocked()
@@ -142,7 +145,7 @@ func (p *Partition) addedLocked(ie indexEntry) {
 // synced since.
 // REQUIRES: p.mu is held.
 func (p *Partition) advanceLocked() {
-	if len(p.mu.unsynced) == 0 || p.e.log == nil { // nil: replaying at open
+	if len(p.mu.unsynced) == 0 || p.e.log == nil { // nil: while the log opens
 		return
 	}
 	synced := p.e.log.SyncedPosition()
@@ -152,7 +155,11 @@ func (p *Partition) advanceLocked() {
 		n++
 	}
 	if n == len(p.mu.unsynced) {
-		p.mu.unsynced = nil
+		if cap(p.mu.unsynced) > 64 {
+			p.mu.unsynced = nil // a burst is over: give its memory back
+		} else {
+			p.mu.unsynced = p.mu.unsynced[:0]
+		}
 	} else if n > 0 {
 		p.mu.unsynced = append(p.mu.unsynced[:0], p.mu.unsynced[n:]...)
 	}

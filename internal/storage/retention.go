@@ -8,7 +8,8 @@ import (
 )
 
 // DeleteRecords advances the log start offset to offset, as Kafka's
-// DeleteRecords does (-1 means the high watermark), and returns the new log
+// DeleteRecords does (-1 means the high watermark; a topic that only
+// compacts refuses with ErrPolicyViolation), and returns the new log
 // start. Batches wholly below it are deleted; a batch it cuts stays, and
 // reads start inside it. It returns when the change is durable under the
 // engine's policy.
@@ -19,6 +20,9 @@ func (p *Partition) DeleteRecords(ctx context.Context, offset int64) (int64, err
 	p.mu.Unlock()
 	if deleted {
 		return 0, fmt.Errorf("%w: %s/%d", ErrUnknownTopicOrPartition, p.topic.name, p.index)
+	}
+	if !p.Config().Deletes() {
+		return 0, fmt.Errorf("%w: delete records of %s/%d, cleanup.policy %s", ErrPolicyViolation, p.topic.name, p.index, p.Config().CleanupPolicy)
 	}
 	if offset == -1 {
 		offset = off.HighWatermark
@@ -126,7 +130,9 @@ scan:
 			// As Kafka: delete the oldest while what remains is still at
 			// least retention.bytes.
 			oversize := config.RetentionBytes >= 0 && remaining-ie.batchBytes() >= config.RetentionBytes
-			if !expired && !oversize {
+			// Never past the high watermark: a batch not yet synced is
+			// not yet in the log a restart would find.
+			if !expired && !oversize || ie.last()+1 > off.HighWatermark {
 				break scan
 			}
 			start = ie.last() + 1

@@ -126,10 +126,16 @@ func (p *Partition) firstRecordAtOrAfter(ie indexEntry, ts, from int64) (int64, 
 // KIP-734); found is false for an empty partition.
 func (p *Partition) MaxTimestamp() (offset, timestamp int64, found bool, err error) {
 	p.mu.Lock()
+	off := p.offsetsLocked()
 	batches, maxTs, base, stale, logStart := p.mu.batches, p.mu.maxTs, p.mu.maxTsBase, p.mu.maxTsStale, p.mu.logStart
 	p.mu.Unlock()
-	if batches == 0 {
+	if batches == 0 || off.HighWatermark == logStart {
 		return -1, -1, false, nil
+	}
+	if base >= off.HighWatermark {
+		// The maximum is in a batch not yet synced, which readers may not
+		// see: the maximum of the others.
+		return p.maxTimestampBelow(logStart, off.HighWatermark)
 	}
 	if stale {
 		// The batch that held the maximum was deleted: find the new one.
@@ -167,6 +173,50 @@ func (p *Partition) MaxTimestamp() (offset, timestamp int64, found bool, err err
 		}
 	}
 	return ie.last(), h.MaxTimestamp, true, nil
+}
+
+// maxTimestampBelow finds the largest timestamp of the batches in
+// [from, to) and the offset of the first record carrying it, scanning
+// their index entries.
+func (p *Partition) maxTimestampBelow(from, to int64) (offset, timestamp int64, found bool, err error) {
+	best := indexEntry{base: -1, maxTs: math.MinInt64}
+	err = p.forEachEntry(from, to, func(ie indexEntry) {
+		if ie.maxTs > best.maxTs {
+			best = ie
+		}
+	})
+	if err != nil || best.base < 0 {
+		return -1, -1, false, err
+	}
+	h, records, err := p.records(best)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	for _, r := range records {
+		if o, t := recordOffsetTime(h, r); t == h.MaxTimestamp && o >= from {
+			return o, t, true, nil
+		}
+	}
+	return best.last(), h.MaxTimestamp, true, nil
+}
+
+// forEachEntry calls fn with the index entry of every batch whose base
+// offset is in [from, to).
+func (p *Partition) forEachEntry(from, to int64, fn func(indexEntry)) error {
+	for from < to {
+		entries, err := p.batchesFrom(from, 1024)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		for _, ie := range entries {
+			if ie.base >= to {
+				return nil
+			}
+			fn(ie)
+		}
+		from = entries[len(entries)-1].last() + 1
+	}
+	return nil
 }
 
 // records reads and decodes one batch.
