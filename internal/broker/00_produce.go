@@ -14,9 +14,9 @@ package broker
 // (all) once it is durable under the node's policy, within the request's
 // timeout (REQUEST_TIMED_OUT otherwise); acks=0 answers nothing. Any other
 // acks is INVALID_REQUIRED_ACKS. Topic configs the broker enforces itself
-// (min.insync.replicas, timestamp bounds) are in produce_checks.go. Transactional produce
-// (transactional_id set) is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// until transactions exist. Idempotent batches are stored, but sequence
+// (min.insync.replicas, timestamp bounds) are in produce_checks.go.
+// Transactional produce (transactional_id set) is refused with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions exist. Idempotent batches are stored, but sequence
 // numbers are not checked yet (InitProducerID is not served, so clients do
 // not produce them).
 

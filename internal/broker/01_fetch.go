@@ -9,8 +9,9 @@ package broker
 // always progresses. An offset below the log start or above the high
 // watermark is OFFSET_OUT_OF_RANGE. When fewer than min_bytes are
 // available the request waits, up to max_wait_ms, for more to become
-// readable (long poll; arrival.go says when it wakes). From version 7, fetch sessions (KIP-227) let clients
-// send only what changed and get only what is new: fetch_sessions.go.
+// readable (long poll; arrival.go says when it wakes). From version 7,
+// fetch sessions (KIP-227) let clients send only what changed and get only
+// what is new: fetch_sessions.go.
 // Both isolation levels are accepted; without transactions the last
 // stable offset is the high watermark.
 

@@ -4,9 +4,10 @@ package broker
 //
 // Creates topics with a partition count (-1: the node's default) and
 // configs (Kafka's topic configs, validated as Kafka does: an unknown name
-// or a bad value is INVALID_CONFIG). On a single node the replication factor must be -1 or 1
-// (else INVALID_REPLICATION_FACTOR), and a manual replica assignment may
-// only name this node (else INVALID_REPLICA_ASSIGNMENT). validate_only
+// or a bad value is INVALID_CONFIG). On a single node the replication
+// factor must be -1 or 1 (else INVALID_REPLICATION_FACTOR), and a manual
+// replica assignment may only name this node (else
+// INVALID_REPLICA_ASSIGNMENT). validate_only
 // checks everything and creates nothing. Errors per topic:
 // TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS. From
 // version 5 the response carries the partition count, replication factor
