@@ -40,60 +40,76 @@ func (b *Broker) fetch(ctx context.Context, r *request) (kmsg.Response, error) {
 	}
 	deadline := time.NewTimer(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
 	defer deadline.Stop()
-	resp := b.longPoll(ctx, req, plan.targets, deadline.C)
-	resp.SessionID = b.sessions.finish(plan, resp)
-	return resp, nil
+	f := b.longPoll(ctx, req, plan.targets, deadline.C)
+	// The records stay in the storage's buffers until the response is
+	// encoded (frames.go).
+	r.afterEncode = append(r.afterEncode, f.release)
+	f.resp.SessionID = b.sessions.finish(plan, f.resp)
+	return f.resp, nil
+}
+
+// fetched is a response being built and the reads it refers to.
+type fetched struct {
+	resp  *kmsg.FetchResponse
+	size  int // bytes of records
+	reads []storage.ReadResult
+}
+
+// release gives the reads' buffers back; the response's records are
+// invalid after.
+func (f *fetched) release() {
+	for i := range f.reads {
+		f.reads[i].Release()
+	}
+	f.reads = nil
 }
 
 // longPoll reads the targets until min_bytes are there, an error is to
 // be reported, the deadline passes or the connection ends.
-func (b *Broker) longPoll(ctx context.Context, req *kmsg.FetchRequest, targets []fetchTarget, deadline <-chan time.Time) *kmsg.FetchResponse {
+func (b *Broker) longPoll(ctx context.Context, req *kmsg.FetchRequest, targets []fetchTarget, deadline <-chan time.Time) *fetched {
 	for {
 		// Take the wake-up channel before reading, so that a produce
 		// landing in between is not missed.
 		more := b.dataArrival()
-		resp, size := b.fetchOnce(req, targets)
-		if size >= int(req.MinBytes) || hasError(resp) {
-			return resp
+		f := b.fetchOnce(req, targets)
+		if f.size >= int(req.MinBytes) || hasError(f.resp) {
+			return f
 		}
 		select {
 		case <-more:
+			f.release()
 		case <-deadline:
-			resp, _ = b.fetchOnce(req, targets)
-			return resp
+			f.release()
+			return b.fetchOnce(req, targets)
 		case <-ctx.Done():
-			return resp
+			return f
 		}
 	}
 }
 
-// fetchOnce reads what is there now, and returns the response and the
-// bytes of records in it.
-func (b *Broker) fetchOnce(req *kmsg.FetchRequest, targets []fetchTarget) (*kmsg.FetchResponse, int) {
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
+// fetchOnce reads what is there now.
+func (b *Broker) fetchOnce(req *kmsg.FetchRequest, targets []fetchTarget) *fetched {
+	f := &fetched{resp: req.ResponseKind().(*kmsg.FetchResponse)}
 	budget := int(req.MaxBytes)
 	if budget <= 0 {
 		budget = int(^uint32(0) >> 1)
 	}
-	total := 0
 	for _, t := range targets {
-		if n := len(resp.Topics); n == 0 || resp.Topics[n-1].Topic != t.topic {
+		if n := len(f.resp.Topics); n == 0 || f.resp.Topics[n-1].Topic != t.topic {
 			st := kmsg.NewFetchResponseTopic()
 			st.Topic = t.topic
-			resp.Topics = append(resp.Topics, st)
+			f.resp.Topics = append(f.resp.Topics, st)
 		}
-		st := &resp.Topics[len(resp.Topics)-1]
-		sp, n := b.fetchPartition(t, budget-total, total > 0)
-		total += n
-		st.Partitions = append(st.Partitions, sp)
+		st := &f.resp.Topics[len(f.resp.Topics)-1]
+		st.Partitions = append(st.Partitions, b.fetchPartition(f, t, budget-f.size, f.size > 0))
 	}
-	return resp, total
+	return f
 }
 
 // fetchPartition reads one partition with at most budget bytes, or one
 // batch whatever its size when nothing was read before it (KIP-74), and
-// returns its part of the response and the bytes of records in it.
-func (b *Broker) fetchPartition(t fetchTarget, budget int, readBefore bool) (kmsg.FetchResponseTopicPartition, int) {
+// returns its part of the response; the read joins f.
+func (b *Broker) fetchPartition(f *fetched, t fetchTarget, budget int, readBefore bool) kmsg.FetchResponseTopicPartition {
 	sp := kmsg.NewFetchResponseTopicPartition()
 	sp.Partition = t.partition
 	// Never null: librdkafka rejects a null records field, and Kafka
@@ -103,18 +119,18 @@ func (b *Broker) fetchPartition(t fetchTarget, budget int, readBefore bool) (kms
 	p, err := b.engine.Partition(t.topic, t.partition)
 	if err != nil {
 		sp.ErrorCode = errorCode(err)
-		return sp, 0
+		return sp
 	}
 	limit := min(int(t.maxBytes), budget)
 	if limit <= 0 && readBefore {
 		off := p.Offsets()
 		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = off.HighWatermark, off.LastStable, off.LogStart
-		return sp, 0
+		return sp
 	}
 	read, err := p.Read(t.offset, max(limit, 1))
 	if err != nil && !errors.Is(err, storage.ErrOffsetOutOfRange) {
 		sp.ErrorCode = errorCode(err)
-		return sp, 0
+		return sp
 	}
 	if err != nil {
 		sp.ErrorCode = kerr.OffsetOutOfRange.Code
@@ -124,8 +140,10 @@ func (b *Broker) fetchPartition(t fetchTarget, budget int, readBefore bool) (kms
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = read.HighWatermark, read.LastStable, read.LogStart
 	if read.Records != nil {
 		sp.RecordBatches = read.Records
+		f.size += len(read.Records)
+		f.reads = append(f.reads, read)
 	}
-	return sp, len(read.Records)
+	return sp
 }
 
 // hasError reports whether a partition of the response carries an error,

@@ -96,11 +96,11 @@ func (c *conn) readLoop(ctx context.Context, handlers *sync.WaitGroup) error {
 		if n < 8 || n > c.b.cfg.MaxRequestBytes {
 			return fmt.Errorf("%w: a frame of %d bytes (socket.request.max.bytes is %d)", errMalformed, n, c.b.cfg.MaxRequestBytes)
 		}
-		frame := make([]byte, n)
+		frame := requestFrame(int(n))
 		if _, err := io.ReadFull(c.nc, frame); err != nil {
 			return err
 		}
-		slot, err := c.dispatch(ctx, frame, handlers)
+		slot, err := c.dispatch(ctx, frame, true, handlers)
 		if err != nil {
 			return err
 		}
@@ -113,8 +113,9 @@ func (c *conn) readLoop(ctx context.Context, handlers *sync.WaitGroup) error {
 }
 
 // dispatch parses a frame and starts its handler; the returned slot
-// receives the response.
-func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGroup) (chan []byte, error) {
+// receives the response. A pooled frame goes back to the pool once the
+// handler is done with the request (frames.go).
+func (c *conn) dispatch(ctx context.Context, frame []byte, pooled bool, handlers *sync.WaitGroup) (chan []byte, error) {
 	key, version, err := readKeyVersion(frame)
 	if err != nil {
 		return nil, err
@@ -157,6 +158,14 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGr
 	go func() {
 		defer handlers.Done()
 		defer req.endTurn()
+		defer func() {
+			req.encoded()
+			if pooled {
+				// The request's byte fields alias the frame; nothing
+				// keeps them past the handler (appends copy to the log).
+				recycleFrame(frame)
+			}
+		}()
 		started := time.Now()
 		resp, err := h.serve(ctx, req)
 		c.b.observeRequest(key, started, body, resp, err)
@@ -167,7 +176,7 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, handlers *sync.WaitGr
 		case resp == nil:
 			slot <- nil
 		default:
-			slot <- appendResponse(nil, hdr.correlationID, resp)
+			slot <- appendResponse(frameFor(resp), hdr.correlationID, resp)
 		}
 	}()
 	return slot, nil
@@ -189,6 +198,7 @@ func (c *conn) writeLoop() {
 				broken = true
 				c.close()
 			}
+			recycleFrame(frame)
 		}
 	}
 }

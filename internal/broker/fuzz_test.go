@@ -48,7 +48,7 @@ func FuzzDispatch(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		var handlers sync.WaitGroup
-		slot, err := c.dispatch(ctx, frame, &handlers)
+		slot, err := c.dispatch(ctx, frame, false, &handlers)
 		handlers.Wait()
 		if err == nil {
 			resp := <-slot

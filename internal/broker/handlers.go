@@ -19,6 +19,19 @@ type request struct {
 	turn     <-chan struct{}
 	turnDone chan struct{}
 	turnOnce sync.Once
+
+	// afterEncode runs once the response is encoded (or the request has
+	// failed): it releases what the response referred to, such as the
+	// storage's read buffers.
+	afterEncode []func()
+}
+
+// encoded runs the afterEncode functions.
+func (r *request) encoded() {
+	for _, f := range r.afterEncode {
+		f()
+	}
+	r.afterEncode = nil
 }
 
 // awaitTurn waits until the requests this one must append after have.

@@ -7,16 +7,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Handler serves /metrics (the Prometheus text format), /healthz (200 while
-// the process serves HTTP: liveness) and /readyz (200 when every readiness
-// condition holds, 503 with the ones that do not).
+// the process serves HTTP: liveness), /readyz (200 when every readiness
+// condition holds, 503 with the ones that do not) and Go's profiles under
+// /debug/pprof/ (the listener is on loopback unless configured otherwise).
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
 		Registry:      m.registry,

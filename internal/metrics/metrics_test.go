@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -316,5 +317,20 @@ func TestServedErrors(t *testing.T) {
 	}
 	if got := s.value(t, "weir_kafka_requests_total", "api", "Produce"); got != 2 {
 		t.Errorf("Produce requests %v, want 2", got)
+	}
+}
+
+func TestProfilesServed(t *testing.T) {
+	m := New("test")
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile") {
+		t.Fatalf("pprof: %d %.200s", resp.StatusCode, body)
 	}
 }
