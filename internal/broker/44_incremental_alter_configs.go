@@ -15,11 +15,7 @@ package broker
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weir-io/weir/internal/meta"
@@ -51,92 +47,24 @@ func (b *Broker) incrementalAlterConfigs(_ context.Context, r *request) (kmsg.Re
 	return resp, nil
 }
 
-// alterIncrementally applies one topic's operations.
+// alterIncrementally applies one topic's operations (meta.ApplyIncremental
+// has the rules) and stores the result.
 func (b *Broker) alterIncrementally(topic string, ops []kmsg.IncrementalAlterConfigsRequestResourceConfig, validateOnly bool) (int16, string) {
-	names := make(map[string]bool)
-	for _, op := range ops {
-		if names[op.Name] {
-			return kerr.InvalidRequest.Code, fmt.Sprintf("config %s is named more than once", op.Name)
-		}
-		names[op.Name] = true
+	metaOps := make([]meta.ConfigOp, len(ops))
+	for i, op := range ops {
+		metaOps[i] = meta.ConfigOp{Name: op.Name, Op: op.Op, Value: op.Value}
 	}
 	b.configMu.Lock()
 	defer b.configMu.Unlock()
 	overrides, err := b.currentOverrides(topic)
+	if err == nil {
+		err = meta.ApplyIncremental(overrides, b.engine.TopicDefaults().Map(), metaOps)
+	}
+	if err == nil {
+		err = b.setTopicOverrides(topic, overrides, validateOnly)
+	}
 	if err != nil {
 		return errorCode(err), err.Error()
 	}
-	for _, op := range ops {
-		if err := b.applyConfigOp(topic, overrides, op); err != nil {
-			return errorCode(err), err.Error()
-		}
-	}
-	if err := b.setTopicOverrides(topic, overrides, validateOnly); err != nil {
-		return errorCode(err), err.Error()
-	}
 	return 0, ""
-}
-
-// applyConfigOp applies one operation to a topic's overrides.
-func (b *Broker) applyConfigOp(topic string, overrides map[string]string, op kmsg.IncrementalAlterConfigsRequestResourceConfig) error {
-	def, ok := meta.LookupTopicConfig(op.Name)
-	switch {
-	case op.Op > kmsg.IncrementalAlterConfigOpSubtract || op.Op < 0:
-		return fmt.Errorf("%w: unknown operation %d on %s", errInvalidRequest, op.Op, op.Name)
-	case !ok && op.Op == kmsg.IncrementalAlterConfigOpDelete:
-		return nil // nothing to delete, as on Kafka
-	case !ok:
-		return fmt.Errorf("%w: %q is not a topic config", meta.ErrInvalidConfig, op.Name)
-	}
-	value := ""
-	if op.Value != nil {
-		value = *op.Value
-	}
-	switch op.Op {
-	case kmsg.IncrementalAlterConfigOpSet:
-		if op.Value == nil {
-			return fmt.Errorf("%w: SET %s without a value", meta.ErrInvalidConfig, op.Name)
-		}
-		overrides[op.Name] = value
-	case kmsg.IncrementalAlterConfigOpDelete:
-		delete(overrides, op.Name)
-	case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
-		if def.Type != kmsg.ConfigTypeList {
-			return fmt.Errorf("%w: %s is not a list, so %s does not apply", meta.ErrInvalidConfig, op.Name, op.Op)
-		}
-		current := b.currentListValue(topic, def, overrides)
-		for item := range strings.SplitSeq(value, ",") {
-			item = strings.TrimSpace(item)
-			switch {
-			case item == "":
-			case op.Op == kmsg.IncrementalAlterConfigOpAppend && !slices.Contains(current, item):
-				current = append(current, item)
-			case op.Op == kmsg.IncrementalAlterConfigOpSubtract:
-				current = slices.DeleteFunc(current, func(s string) bool { return s == item })
-			}
-		}
-		overrides[op.Name] = strings.Join(current, ",")
-	}
-	return nil
-}
-
-// currentListValue returns the items of a list config as the topic has it
-// now: its override, else its effective default.
-func (b *Broker) currentListValue(topic string, def meta.TopicConfig, overrides map[string]string) []string {
-	value, ok := overrides[def.Name]
-	if !ok {
-		value = def.Default
-		if info, err := b.engine.Topic(topic); err == nil {
-			if v, ok := info.Config.Map()[def.Name]; ok {
-				value = v
-			}
-		}
-	}
-	var items []string
-	for item := range strings.SplitSeq(value, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			items = append(items, item)
-		}
-	}
-	return items
 }

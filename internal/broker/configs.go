@@ -57,32 +57,16 @@ func (b *Broker) topicOverrides(config storage.TopicConfig) map[string]string {
 	return overrides
 }
 
-// topicConfigEntries describes every topic config of a topic.
+// topicConfigEntries describes every topic config of a topic
+// (meta.DescribeTopicConfigs resolves them).
 func (b *Broker) topicConfigEntries(config storage.TopicConfig) []configEntry {
-	overrides := b.topicOverrides(config)
-	node := b.engine.TopicDefaults().Map()
-	defs := meta.TopicConfigs()
-	entries := make([]configEntry, 0, len(defs))
-	for _, def := range defs {
-		e := configEntry{name: def.Name, typ: def.Type, doc: def.Doc}
-		defaultName := def.BrokerSynonym
-		if defaultName == "" {
-			defaultName = def.Name
+	values := meta.DescribeTopicConfigs(b.topicOverrides(config), b.engine.TopicDefaults().Map())
+	entries := make([]configEntry, len(values))
+	for i, v := range values {
+		entries[i] = configEntry{name: v.Name, value: v.Value, source: v.Source, typ: v.Type, doc: v.Doc}
+		for _, s := range v.Synonyms {
+			entries[i].synonyms = append(entries[i].synonyms, configSynonym{s.Name, s.Value, s.Source})
 		}
-		nodeValue, nodeSource := def.Default, kmsg.ConfigSourceDefaultConfig
-		if v, ok := node[def.Name]; ok && v != def.Default {
-			nodeValue, nodeSource = v, kmsg.ConfigSourceStaticBrokerConfig
-		}
-		e.value, e.source = nodeValue, nodeSource
-		if v, ok := overrides[def.Name]; ok {
-			e.value, e.source = v, kmsg.ConfigSourceDynamicTopicConfig
-			e.synonyms = append(e.synonyms, configSynonym{def.Name, v, kmsg.ConfigSourceDynamicTopicConfig})
-		}
-		if nodeSource == kmsg.ConfigSourceStaticBrokerConfig {
-			e.synonyms = append(e.synonyms, configSynonym{defaultName, nodeValue, nodeSource})
-		}
-		e.synonyms = append(e.synonyms, configSynonym{defaultName, def.Default, kmsg.ConfigSourceDefaultConfig})
-		entries = append(entries, e)
 	}
 	return entries
 }

@@ -9,10 +9,6 @@ import (
 	"github.com/weir-io/weir/internal/storage"
 )
 
-// errInvalidRequest: INVALID_REQUEST (42), a request that breaks the
-// protocol's rules in a way the decoder cannot see.
-var errInvalidRequest = errors.New("invalid request")
-
 // errorCode maps an error of the layers below to a Kafka error code: the
 // one table of the broker.
 func errorCode(err error) int16 {
@@ -31,7 +27,7 @@ func errorCode(err error) int16 {
 		return kerr.InvalidConfig.Code
 	case errors.Is(err, storage.ErrOffsetOutOfRange):
 		return kerr.OffsetOutOfRange.Code
-	case errors.Is(err, errInvalidRequest):
+	case errors.Is(err, meta.ErrInvalidRequest):
 		return kerr.InvalidRequest.Code
 	case errors.Is(err, storage.ErrPolicyViolation):
 		return kerr.PolicyViolation.Code
