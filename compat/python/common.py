@@ -82,8 +82,16 @@ def deadline(seconds=45):
     return time.monotonic() + seconds
 
 
-def main(commands):
-    """Runs the command named on the command line with the JSON on stdin."""
+# COMMANDS are what every client script defines, each a function of
+# (bootstrap, topic, params) returning what to report.
+COMMANDS = ("version", "create", "produce", "consume", "offsets_for_times", "consume_from",
+            "metadata", "delete", "describe_configs", "alter_configs")
+
+
+def main(namespace):
+    """Runs the command named on the command line with the JSON on stdin;
+    namespace is the client script's globals(), which define COMMANDS."""
+    commands = {name: namespace[name] for name in COMMANDS}
     if len(sys.argv) != 4:
         sys.exit(f"usage: {sys.argv[0]} <bootstrap> <topic> <command>")
     bootstrap, topic, command = sys.argv[1:]

@@ -205,15 +205,4 @@ def alter_configs(bootstrap, topic, params):
 
 
 if __name__ == "__main__":
-    common.main({
-        "version": version,
-        "create": create,
-        "produce": produce,
-        "consume": consume,
-        "offsets_for_times": offsets_for_times,
-        "consume_from": consume_from,
-        "metadata": metadata,
-        "delete": delete,
-        "describe_configs": describe_configs,
-        "alter_configs": alter_configs,
-    })
+    common.main(globals())

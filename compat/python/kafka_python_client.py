@@ -8,6 +8,7 @@ assigns partitions with group_id=None: no group API is used. The snappy, lz4
 and zstd codecs need python3-snappy, python3-lz4 and python3-zstandard.
 """
 
+import contextlib
 import time
 
 import kafka
@@ -35,20 +36,28 @@ def admin(bootstrap):
     return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="weir-compat", request_timeout_ms=TIMEOUT_MS)
 
 
-def version(bootstrap, topic, params):
-    return f"kafka-python {kafka.__version__}"
-
-
-def create(bootstrap, topic, params):
+@contextlib.contextmanager
+def admin_call(bootstrap):
+    """An admin client, closed after the block; a Kafka error with a code
+    raised in the block becomes a common.KafkaErr."""
     a = admin(bootstrap)
     try:
-        a.create_topics([NewTopic(topic, params["partitions"], params["replicas"], topic_configs=params["configs"])])
+        yield a
     except errors.KafkaError as e:
         if e.errno is None:
             raise
         raise kafka_err(e) from e
     finally:
         a.close()
+
+
+def version(bootstrap, topic, params):
+    return f"kafka-python {kafka.__version__}"
+
+
+def create(bootstrap, topic, params):
+    with admin_call(bootstrap) as a:
+        a.create_topics([NewTopic(topic, params["partitions"], params["replicas"], topic_configs=params["configs"])])
     return {}
 
 
@@ -173,15 +182,8 @@ def metadata(bootstrap, topic, params):
 
 
 def delete(bootstrap, topic, params):
-    a = admin(bootstrap)
-    try:
+    with admin_call(bootstrap) as a:
         a.delete_topics([topic])
-    except errors.KafkaError as e:
-        if e.errno is None:
-            raise
-        raise kafka_err(e) from e
-    finally:
-        a.close()
     return {}
 
 
@@ -213,15 +215,4 @@ def alter_configs(bootstrap, topic, params):
 
 
 if __name__ == "__main__":
-    common.main({
-        "version": version,
-        "create": create,
-        "produce": produce,
-        "consume": consume,
-        "offsets_for_times": offsets_for_times,
-        "consume_from": consume_from,
-        "metadata": metadata,
-        "delete": delete,
-        "describe_configs": describe_configs,
-        "alter_configs": alter_configs,
-    })
+    common.main(globals())

@@ -29,13 +29,11 @@ func newClusterInfoCommand(conn *connection) *cobra.Command {
 			if err := conn.check(cmd); err != nil {
 				return err
 			}
-			adm, err := conn.admin(cmd.Context(), cmd)
+			adm, ctx, done, err := conn.adminSession(cmd)
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := conn.withTimeout(cmd.Context())
-			defer cancel()
+			defer done()
 			metadata, err := adm.Metadata(ctx)
 			if err != nil {
 				return fmt.Errorf("describe cluster: %w", err)

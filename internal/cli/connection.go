@@ -122,7 +122,19 @@ func (c *connection) admin(ctx context.Context, cmd *cobra.Command) (*kadm.Clien
 	return adm, nil
 }
 
-// withTimeout bounds an administrative command's requests by the timeout.
+// adminSession is admin with its requests bounded by the timeout: the
+// client, the context for its requests, and the function that cancels the
+// context and closes the client.
+func (c *connection) adminSession(cmd *cobra.Command) (*kadm.Client, context.Context, func(), error) {
+	adm, err := c.admin(cmd.Context(), cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := c.withTimeout(cmd.Context())
+	return adm, ctx, func() { cancel(); adm.Close() }, nil
+}
+
+// withTimeout bounds a command's requests by the timeout.
 func (c *connection) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.timeout)
 }

@@ -34,13 +34,11 @@ func newTopicListCommand(conn *connection) *cobra.Command {
 			if err := conn.check(cmd); err != nil {
 				return err
 			}
-			adm, err := conn.admin(cmd.Context(), cmd)
+			adm, ctx, done, err := conn.adminSession(cmd)
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := conn.withTimeout(cmd.Context())
-			defer cancel()
+			defer done()
 			topics, err := adm.ListTopics(ctx)
 			if err != nil {
 				return err

@@ -77,11 +77,11 @@ type alteredTopic struct {
 }
 
 func alterTopicConfigs(cmd *cobra.Command, conn *connection, change configChange, topics []string) error {
-	adm, err := conn.admin(cmd.Context(), cmd)
+	adm, ctx, done, err := conn.adminSession(cmd)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
+	defer done()
 	var alters []kadm.AlterConfig
 	for _, kv := range change.set {
 		alters = append(alters, kadm.AlterConfig{Op: kadm.SetConfig, Name: kv.key, Value: kadm.StringPtr(kv.value)})
@@ -89,8 +89,6 @@ func alterTopicConfigs(cmd *cobra.Command, conn *connection, change configChange
 	for _, name := range change.delete {
 		alters = append(alters, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: name})
 	}
-	ctx, cancel := conn.withTimeout(cmd.Context())
-	defer cancel()
 	responses, err := adm.AlterTopicConfigs(ctx, alters, topics...)
 	if err != nil {
 		return fmt.Errorf("alter configs: %w", err)

@@ -68,17 +68,15 @@ type createdTopic struct {
 }
 
 func createTopics(cmd *cobra.Command, conn *connection, req topicCreation, topics []string) error {
-	adm, err := conn.admin(cmd.Context(), cmd)
+	adm, ctx, done, err := conn.adminSession(cmd)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
+	defer done()
 	configs := make(map[string]*string, len(req.configs))
 	for _, kv := range req.configs {
 		configs[kv.key] = &kv.value
 	}
-	ctx, cancel := conn.withTimeout(cmd.Context())
-	defer cancel()
 	create := adm.CreateTopics
 	if req.validateOnly {
 		create = adm.ValidateCreateTopics

@@ -30,13 +30,11 @@ type deletedTopic struct {
 }
 
 func deleteTopics(cmd *cobra.Command, conn *connection, topics []string) error {
-	adm, err := conn.admin(cmd.Context(), cmd)
+	adm, ctx, done, err := conn.adminSession(cmd)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := conn.withTimeout(cmd.Context())
-	defer cancel()
+	defer done()
 	responses, err := adm.DeleteTopics(ctx, topics...)
 	if err != nil {
 		return fmt.Errorf("delete topics: %w", err)

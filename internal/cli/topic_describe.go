@@ -60,13 +60,11 @@ type describedConfig struct {
 }
 
 func describeTopics(cmd *cobra.Command, conn *connection, topics []string) error {
-	adm, err := conn.admin(cmd.Context(), cmd)
+	adm, ctx, done, err := conn.adminSession(cmd)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := conn.withTimeout(cmd.Context())
-	defer cancel()
+	defer done()
 	details, err := adm.ListTopics(ctx, topics...)
 	if err != nil {
 		return fmt.Errorf("describe topics: %w", err)

@@ -39,13 +39,11 @@ type grownTopic struct {
 }
 
 func addPartitions(cmd *cobra.Command, conn *connection, total int, topics []string) error {
-	adm, err := conn.admin(cmd.Context(), cmd)
+	adm, ctx, done, err := conn.adminSession(cmd)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
-	ctx, cancel := conn.withTimeout(cmd.Context())
-	defer cancel()
+	defer done()
 	responses, err := adm.UpdatePartitions(ctx, total, topics...)
 	if err != nil {
 		return fmt.Errorf("add partitions: %w", err)

@@ -1,7 +1,6 @@
 package storagebench
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weir-io/weir/internal/bench/procstatus"
 )
 
 // cpuTime returns the user and system CPU time of the process so far.
@@ -51,24 +52,11 @@ func measureMemory() Memory {
 // procStatus reads a "kB" field of /proc/self/status, in bytes; -1 if it
 // cannot.
 func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
+	v, err := procstatus.Bytes(procstatus.Self, field)
 	if err != nil {
 		return -1
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		name, rest, ok := strings.Cut(s.Text(), ":")
-		if !ok || name != field {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			return -1
-		}
-		return kb << 10
-	}
-	return -1
+	return v
 }
 
 // Machine describes where the benchmark ran.
