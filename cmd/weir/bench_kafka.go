@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -25,6 +26,7 @@ type kafkaBenchFlags struct {
 	jsonOut  bool
 	jsonFile string
 	bytes    string
+	cpuProf  string
 }
 
 func newBenchProduceCommand() *cobra.Command {
@@ -113,6 +115,7 @@ func (fl *kafkaBenchFlags) addCommon(f *pflag.FlagSet) {
 	f.StringVar(&fl.cfg.Topic, "topic", fl.cfg.Topic, "topic to write and read")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as JSON instead of text")
 	f.StringVar(&fl.jsonFile, "json-file", "", "also write the result as JSON to this file")
+	f.StringVar(&fl.cpuProf, "cpu-profile", "", "write a CPU profile of the generator itself to this file (for go tool pprof)")
 }
 
 func (fl *kafkaBenchFlags) addProduce(f *pflag.FlagSet) {
@@ -150,6 +153,13 @@ func (fl *kafkaBenchFlags) run(cmd *cobra.Command, workload func(context.Context
 		fl.cfg.Duration = 0 // --records alone: no time limit
 	}
 	fl.cfg.Progress = cmd.ErrOrStderr()
+	if fl.cpuProf != "" {
+		stopProfile, err := startCPUProfile(fl.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	res, err := workload(ctx, fl.cfg)
 	if res == nil {
 		return err
@@ -164,6 +174,25 @@ func (fl *kafkaBenchFlags) run(cmd *cobra.Command, workload func(context.Context
 		return fmt.Errorf("%s: records failed or missing (see the result)", res.Workload)
 	}
 	return nil
+}
+
+// startCPUProfile profiles this process into the file at path until the
+// returned function is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		}
+	}, nil
 }
 
 func newBenchConnectionsCommand() *cobra.Command {

@@ -32,17 +32,22 @@ func newHistogram() *hdrhistogram.Histogram {
 }
 
 // recorder is a latency histogram one goroutine records into while
-// another reads it for the progress line.
+// another reads it for the progress line. Besides the whole run's
+// histogram it keeps one of the latencies since the progress line last
+// took it, so that the line shows the last interval, not an average that
+// hides what just happened.
 type recorder struct {
 	mu struct {
 		sync.Mutex
-		hist *hdrhistogram.Histogram
+		hist   *hdrhistogram.Histogram // every latency
+		window *hdrhistogram.Histogram // since the last takeWindow
 	}
 }
 
 func newRecorder() *recorder {
 	r := &recorder{}
 	r.mu.hist = newHistogram()
+	r.mu.window = newHistogram()
 	return r
 }
 
@@ -51,7 +56,21 @@ func (r *recorder) record(d time.Duration) {
 	v := min(max(d.Microseconds(), 1), histogramMax)
 	r.mu.Lock()
 	r.mu.hist.RecordValue(v) // in range: cannot fail
+	r.mu.window.RecordValue(v)
 	r.mu.Unlock()
+}
+
+// takeWindows returns one histogram holding what every recorder has
+// recorded since the last call, and starts the recorders' next windows.
+func takeWindows(rs []*recorder) *hdrhistogram.Histogram {
+	h := newHistogram()
+	for _, r := range rs {
+		r.mu.Lock()
+		h.Merge(r.mu.window)
+		r.mu.window.Reset()
+		r.mu.Unlock()
+	}
+	return h
 }
 
 // merged returns one histogram holding what every recorder has recorded

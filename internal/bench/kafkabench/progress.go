@@ -58,25 +58,26 @@ func padLeft(s string, n int) string {
 }
 
 // produceProgress is the progress line of the producers: rates over the
-// last interval, p99 of every latency so far, errors so far.
+// last interval, p99 of the latencies of the last interval, errors so
+// far.
 func produceProgress(s *producerSet) func(float64) string {
 	var prev counter
 	return func(secs float64) string {
 		records, bytes, errors := s.totals()
 		return fmt.Sprintf("%s  p99 %s  errors %d", rateSince(&prev, records, bytes, secs),
-			ms(summarize(merged(s.recorders())).P99), errors)
+			ms(summarize(takeWindows(s.recorders())).P99), errors)
 	}
 }
 
 // consumeProgress is the progress line of the consumers; with latency,
-// the end-to-end p99 so far.
+// the end-to-end p99 of the last interval.
 func consumeProgress(s *consumerSet, latency bool) func(float64) string {
 	var prev counter
 	return func(secs float64) string {
 		records, bytes := s.totals()
 		text := rateSince(&prev, records, bytes, secs)
 		if latency {
-			text += "  e2e p99 " + ms(summarize(merged(s.recorders())).P99)
+			text += "  e2e p99 " + ms(summarize(takeWindows(s.recorders())).P99)
 		}
 		return text
 	}

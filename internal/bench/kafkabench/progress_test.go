@@ -35,3 +35,27 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// The progress line's p99 is of the last interval: a slow interval shows,
+// and the next one does not carry it, while the run's histogram keeps all.
+func TestLatencyWindows(t *testing.T) {
+	a, b := newRecorder(), newRecorder()
+	for range 100 {
+		a.record(time.Millisecond)
+		b.record(100 * time.Millisecond)
+	}
+	rs := []*recorder{a, b}
+	if got := summarize(takeWindows(rs)); got.Count != 200 || got.P99 < 99*time.Millisecond {
+		t.Errorf("first window %+v, want 200 latencies with p99 about 100 ms", got)
+	}
+	a.record(2 * time.Millisecond)
+	if got := summarize(takeWindows(rs)); got.Count != 1 || got.Max != 2*time.Millisecond {
+		t.Errorf("second window %+v, want only the 2 ms latency", got)
+	}
+	if got := summarize(takeWindows(rs)); got.Count != 0 {
+		t.Errorf("empty window %+v", got)
+	}
+	if got := summarize(merged(rs)); got.Count != 201 || got.Max < 99*time.Millisecond {
+		t.Errorf("whole run %+v, want 201 latencies up to 100 ms", got)
+	}
+}
