@@ -39,6 +39,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(cli.NewProduceCommand())
 	root.AddCommand(cli.NewConsumeCommand())
 	root.AddCommand(cli.NewClusterCommand())
+	root.AddCommand(cli.NewGroupCommand())
 	return root
 }
 

@@ -93,6 +93,9 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 
 // appendPartition appends the records of one partition.
 func (b *Broker) appendPartition(topic string, partition int32, records []byte, acks int16) (storage.AppendResult, error) {
+	if internalTopic(topic) {
+		return storage.AppendResult{}, errInternalTopic
+	}
 	p, err := b.engine.Partition(topic, partition)
 	if err != nil {
 		return storage.AppendResult{}, err

@@ -86,6 +86,7 @@ func (b *Broker) requestedTopic(rt kmsg.MetadataRequestTopic, allowCreate bool) 
 func (b *Broker) topicMetadata(t storage.TopicInfo) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic, mt.TopicID = kmsg.StringPtr(t.Name), t.ID
+	mt.IsInternal = internalTopic(t.Name)
 	for i := range t.Partitions {
 		p := kmsg.NewMetadataResponseTopicPartition()
 		p.Partition, p.Leader, p.LeaderEpoch = i, b.cfg.NodeID, 0

@@ -4,7 +4,9 @@ package broker
 //
 // Deletes topics by name, or from version 6 by name or id. A topic that
 // does not exist gets UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when
-// named by id). The storage engine reclaims the space in the background.
+// named by id). The storage engine reclaims the space in the background;
+// the groups' committed offsets of the topic are deleted too. The
+// internal __consumer_offsets cannot be deleted (INVALID_TOPIC_EXCEPTION).
 
 import (
 	"context"
@@ -17,7 +19,7 @@ func (b *Broker) deleteTopicsHandler() handler {
 	return handler{key: kmsg.DeleteTopics.Int16(), min: 1, max: 6, serve: b.deleteTopics}
 }
 
-func (b *Broker) deleteTopics(_ context.Context, r *request) (kmsg.Response, error) {
+func (b *Broker) deleteTopics(ctx context.Context, r *request) (kmsg.Response, error) {
 	req := r.body.(*kmsg.DeleteTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	names := req.TopicNames
@@ -47,7 +49,7 @@ func (b *Broker) deleteTopics(_ context.Context, r *request) (kmsg.Response, err
 		if info, err := b.engine.Topic(name); err == nil {
 			st.TopicID = info.ID
 		}
-		if err := b.engine.DeleteTopic(name); err != nil {
+		if err := b.deleteTopic(ctx, name); err != nil {
 			st.ErrorCode = errorCode(err)
 			st.ErrorMessage = kmsg.StringPtr(err.Error())
 		} else {
@@ -66,4 +68,17 @@ func (b *Broker) topicByID(id [16]byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// deleteTopic deletes a topic and the groups' offsets of it. The broker's
+// internal topics cannot be deleted.
+func (b *Broker) deleteTopic(ctx context.Context, name string) error {
+	if internalTopic(name) {
+		return errInternalTopic
+	}
+	if err := b.engine.DeleteTopic(name); err != nil {
+		return err
+	}
+	b.persist(context.WithoutCancel(ctx), b.groups.TopicDeleted(name))
+	return nil
 }

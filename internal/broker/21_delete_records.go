@@ -53,6 +53,9 @@ func (b *Broker) deleteRecords(ctx context.Context, r *request) (kmsg.Response, 
 }
 
 func (b *Broker) deleteRecordsOf(ctx context.Context, topic string, partition int32, offset int64) (int64, error) {
+	if internalTopic(topic) {
+		return 0, errInternalTopic
+	}
 	p, err := b.engine.Partition(topic, partition)
 	if err != nil {
 		return 0, err

@@ -34,6 +34,9 @@ func (b *Broker) createPartitions(_ context.Context, r *request) (kmsg.Response,
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
 		code, msg := b.checkAddPartitions(rt, seen[rt.Topic])
+		if code == 0 && internalTopic(rt.Topic) {
+			code, msg = errorCode(errInternalTopic), errInternalTopic.Error()
+		}
 		if code == 0 && !req.ValidateOnly {
 			if err := b.engine.AddPartitions(rt.Topic, rt.Count); err != nil {
 				code, msg = errorCode(err), err.Error()

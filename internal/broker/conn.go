@@ -47,6 +47,9 @@ type conn struct {
 
 	closeOnce sync.Once
 
+	// host is the client's address as group tools show it ("/127.0.0.1").
+	host string
+
 	// appendTurn is closed when the last produce request dispatched has
 	// appended (nil before the first); only the reader goroutine uses it.
 	appendTurn chan struct{}
@@ -59,7 +62,21 @@ func newConn(b *Broker, nc net.Conn) *conn {
 		logger: b.logger.With("remote", nc.RemoteAddr().String()),
 		out:    make(chan chan []byte, maxInflight),
 		done:   make(chan struct{}),
+		host:   clientHost(nc.RemoteAddr()),
 	}
+}
+
+// clientHost returns how group tools show a client's address: "/" and
+// its IP, as Kafka does.
+func clientHost(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		return "/" + tcp.IP.String()
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "/" + addr.String()
+	}
+	return "/" + host
 }
 
 // serve reads requests until the connection ends, then waits for the
@@ -148,7 +165,7 @@ func (c *conn) dispatch(ctx context.Context, frame []byte, pooled bool, handlers
 	if err := body.ReadFrom(frame[hdr.size:]); err != nil {
 		return nil, fmt.Errorf("%w: %s v%d: %v", errMalformed, kmsg.NameForKey(key), version, err)
 	}
-	req := &request{header: hdr, body: body}
+	req := &request{header: hdr, body: body, host: c.host}
 	if key == kmsg.Produce.Int16() {
 		// Produce requests of a connection append in request order.
 		req.turn, req.turnDone = c.appendTurn, make(chan struct{})

@@ -19,7 +19,7 @@ func errorCode(err error) int16 {
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, storage.ErrTopicExists):
 		return kerr.TopicAlreadyExists.Code
-	case errors.Is(err, storage.ErrInvalidTopic):
+	case errors.Is(err, storage.ErrInvalidTopic), errors.Is(err, errInternalTopic):
 		return kerr.InvalidTopicException.Code
 	case errors.Is(err, storage.ErrInvalidPartitions):
 		return kerr.InvalidPartitions.Code

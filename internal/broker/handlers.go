@@ -12,6 +12,7 @@ import (
 type request struct {
 	header requestHeader
 	body   kmsg.Request
+	host   string // the client's address, "/" and its IP as Kafka shows it
 
 	// turn, for a produce request, is closed when the connection's
 	// previous produce request has appended (nil: none before it);
@@ -78,6 +79,19 @@ func (b *Broker) handlers() []handler {
 		b.createPartitionsHandler(),
 		b.incrementalAlterConfigsHandler(),
 		b.describeClusterHandler(),
+		b.offsetCommitHandler(),
+		b.offsetFetchHandler(),
+		b.findCoordinatorHandler(),
+		b.joinGroupHandler(),
+		b.heartbeatHandler(),
+		b.leaveGroupHandler(),
+		b.syncGroupHandler(),
+		b.describeGroupsHandler(),
+		b.listGroupsHandler(),
+		b.deleteGroupsHandler(),
+		b.offsetDeleteHandler(),
+		b.consumerGroupHeartbeatHandler(),
+		b.consumerGroupDescribeHandler(),
 	}
 }
 

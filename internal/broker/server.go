@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
 )
 
@@ -37,6 +38,9 @@ type Config struct {
 	// Observer is told of connections, requests and record bytes, for
 	// metrics (observer.go); nil tells nobody.
 	Observer Observer
+	// Groups configures the group coordinator (group.DefaultConfig()
+	// when zero).
+	Groups *group.Config
 }
 
 func (c Config) withDefaults() Config {
@@ -72,6 +76,11 @@ type Broker struct {
 	// sessions are the fetch sessions (fetch_sessions.go).
 	sessions *fetchSessions
 
+	// groups is the group coordinator, offsets its durable state
+	// (groups.go).
+	groups  *group.Coordinator
+	offsets *offsetsLog
+
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).
 	configMu sync.Mutex
@@ -106,6 +115,10 @@ func Listen(cfg Config, engine *storage.Engine) (*Broker, error) {
 		}
 	}
 	b := &Broker{cfg: cfg, engine: engine, logger: cfg.Logger, ln: ln, conns: make(map[*conn]struct{})}
+	if err := b.openGroups(); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	b.sessions = newFetchSessions(fetchSessionSlots, fetchSessionIdle)
 	b.handlerByKey = make(map[int16]handler)
 	for _, h := range b.handlers() {
@@ -127,6 +140,9 @@ func (b *Broker) Serve(ctx context.Context) error {
 		defer stopSyncs()
 		go b.forwardSyncs(syncsCtx)
 	}
+	timerCtx, stopTimer := context.WithCancel(ctx)
+	defer stopTimer()
+	go b.runGroupTimer(timerCtx)
 	for {
 		nc, err := b.ln.Accept()
 		if err != nil {

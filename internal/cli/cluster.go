@@ -13,7 +13,7 @@ import (
 // NewClusterCommand returns `weir cluster`: information about the cluster.
 func NewClusterCommand() *cobra.Command {
 	conn := &connection{}
-	cmd := newGroupCommand("cluster", "Show information about the cluster")
+	cmd := newParentCommand("cluster", "Show information about the cluster")
 	conn.addFlags(cmd)
 	cmd.AddCommand(newClusterInfoCommand(conn))
 	return cmd

@@ -109,29 +109,26 @@ func (c *connection) newClient(cmd *cobra.Command, opts ...kgo.Opt) (*kgo.Client
 	return cl, nil
 }
 
-// admin connects to the cluster for an administrative command: a kadm
-// client whose requests ask the broker to finish within the timeout. The
-// caller closes it.
-func (c *connection) admin(ctx context.Context, cmd *cobra.Command) (*kadm.Client, error) {
-	cl, err := c.client(ctx, cmd)
+// adminSession connects to the cluster for an administrative command: a
+// kadm client whose requests ask the broker to finish within the timeout,
+// the context for its requests (bounded by the timeout), and the function
+// that cancels the context and closes the client.
+func (c *connection) adminSession(cmd *cobra.Command) (*kadm.Client, context.Context, func(), error) {
+	_, adm, ctx, done, err := c.clientSession(cmd)
+	return adm, ctx, done, err
+}
+
+// clientSession is adminSession that also returns the kgo client beneath
+// the admin client, for the requests kadm does not wrap.
+func (c *connection) clientSession(cmd *cobra.Command) (*kgo.Client, *kadm.Client, context.Context, func(), error) {
+	cl, err := c.client(cmd.Context(), cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
 	adm := kadm.NewClient(cl)
 	adm.SetTimeoutMillis(int32(min(c.timeout.Milliseconds(), 1<<31-1)))
-	return adm, nil
-}
-
-// adminSession is admin with its requests bounded by the timeout: the
-// client, the context for its requests, and the function that cancels the
-// context and closes the client.
-func (c *connection) adminSession(cmd *cobra.Command) (*kadm.Client, context.Context, func(), error) {
-	adm, err := c.admin(cmd.Context(), cmd)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	ctx, cancel := c.withTimeout(cmd.Context())
-	return adm, ctx, func() { cancel(); adm.Close() }, nil
+	return cl, adm, ctx, func() { cancel(); adm.Close() }, nil
 }
 
 // withTimeout bounds a command's requests by the timeout.

@@ -99,9 +99,9 @@ func minArgs(n int, names string) cobra.PositionalArgs {
 	}
 }
 
-// newGroupCommand is a command that only holds subcommands: alone it prints
+// newParentCommand is a command that only holds subcommands: alone it prints
 // its help, with an unknown subcommand it is a usage error.
-func newGroupCommand(use, short string) *cobra.Command {
+func newParentCommand(use, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,

@@ -82,6 +82,8 @@ func TestErrors(t *testing.T) {
 		{"topic", "list"}, {"topic", "create", "x"}, {"topic", "describe", "x"}, {"topic", "delete", "x"},
 		{"topic", "alter-config", "x", "--set", "a=b"}, {"topic", "add-partitions", "x", "--total", "2"},
 		{"produce", "x"}, {"consume", "x"}, {"cluster", "info"},
+		{"group", "list"}, {"group", "describe", "g"}, {"group", "delete", "g"},
+		{"group", "reset-offsets", "g", "--topic", "x", "--to-earliest"}, {"group", "delete-offsets", "g", "--topic", "x"},
 	} {
 		r := run(t, "", append(args, "-b", refused)...)
 		want := fmt.Sprintf("weir: cannot reach broker at %s: dial tcp %s: connect: connection refused\n", refused, refused)

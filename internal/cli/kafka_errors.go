@@ -65,3 +65,28 @@ func reachError(brokers string, timeout time.Duration, err error) error {
 	}
 	return &kafkaError{fmt.Sprintf("cannot reach broker at %s: %v", brokers, err), err}
 }
+
+// groupError describes the error a request about one consumer group
+// returned. action names the request ("describe", "delete", ...); message
+// is the broker's own error message, if it sent one.
+func groupError(action, group string, err error, message string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, kerr.GroupIDNotFound):
+		return &kafkaError{fmt.Sprintf("group %s does not exist", group), err}
+	case errors.Is(err, kerr.NonEmptyGroup):
+		return &kafkaError{fmt.Sprintf("%s group %s: the group has active members; stop its consumers first (%s)", action, group, kerr.NonEmptyGroup.Message), err}
+	}
+	return &kafkaError{fmt.Sprintf("%s group %s: %s", action, group, describeError(err, message)), err}
+}
+
+// errorName is a Kafka error's name (UNKNOWN_TOPIC_OR_PARTITION), or the
+// text of any other error.
+func errorName(err error) string {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Message
+	}
+	return err.Error()
+}

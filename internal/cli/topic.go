@@ -11,7 +11,7 @@ import (
 // topics, alter their configs and add partitions.
 func NewTopicCommand() *cobra.Command {
 	conn := &connection{}
-	cmd := newGroupCommand("topic", "Create, list, describe, alter and delete topics")
+	cmd := newParentCommand("topic", "Create, list, describe, alter and delete topics")
 	conn.addFlags(cmd)
 	cmd.AddCommand(
 		newTopicCreateCommand(conn),

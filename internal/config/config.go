@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/weir-io/weir/internal/broker"
+	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
 )
@@ -39,6 +40,13 @@ type Config struct {
 	// log_message_timestamp_type.
 	TopicDefaults storage.TopicConfig
 
+	// Groups holds the group_* and offsets_* settings but the three
+	// integers below, which the table keeps as int64.
+	Groups                 group.Config
+	GroupMaxSize           int64 // group_max_size
+	GroupConsumerMaxSize   int64 // group_consumer_max_size
+	OffsetMetadataMaxBytes int64 // offset_metadata_max_bytes
+
 	MetricsListen string // metrics_listen ("": no metrics listener)
 	LogLevel      string // log_level
 	LogFormat     string // log_format
@@ -68,7 +76,17 @@ func (c Config) Broker() broker.Config {
 		MaxRequestBytes:   int32(c.SocketRequestMaxBytes),
 		DisableAutoCreate: !c.AutoCreateTopics,
 		DefaultPartitions: c.NumPartitions,
+		Groups:            c.groups(),
 	}
+}
+
+// groups returns the group coordinator's configuration.
+func (c Config) groups() *group.Config {
+	g := c.Groups
+	g.MaxSize = int(c.GroupMaxSize)
+	g.Consumer.MaxSize = int(c.GroupConsumerMaxSize)
+	g.OffsetMetadataMaxBytes = int(c.OffsetMetadataMaxBytes)
+	return &g
 }
 
 // Storage returns the storage engine's options (Logger and LogObserver

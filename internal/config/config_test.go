@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/weir-io/weir/internal/broker"
+	"github.com/weir-io/weir/internal/group"
+	"github.com/weir-io/weir/internal/group/consumer"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
 )
@@ -50,7 +52,11 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBroker := broker.Config{Listen: "127.0.0.1:9092", NodeID: 1, ClusterID: "weir",
-		MaxRequestBytes: 104857600, DefaultPartitions: 1}
+		MaxRequestBytes: 104857600, DefaultPartitions: 1, Groups: &group.Config{
+			InitialRebalanceDelay: 3 * time.Second, MinSessionTimeout: 6 * time.Second, MaxSessionTimeout: 30 * time.Minute,
+			OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionCheckInterval: 10 * time.Minute, OffsetMetadataMaxBytes: 4096,
+			Consumer: consumer.Config{SessionTimeout: 45 * time.Second, HeartbeatInterval: 5 * time.Second, Assignors: []string{"uniform", "range"}},
+		}}
 	if got := c.Broker(); !reflect.DeepEqual(got, wantBroker) {
 		t.Errorf("broker config\n got %+v\nwant %+v", got, wantBroker)
 	}
@@ -191,33 +197,44 @@ func TestErrors(t *testing.T) {
 
 // samples holds a value other than the default for every setting.
 var samples = map[string]string{
-	"data_dir":                        "/srv/weir",
-	"node_id":                         "3",
-	"cluster_id":                      "prod",
-	"listen":                          ":19092",
-	"advertised_host":                 "weir.example.com",
-	"advertised_port":                 "29092",
-	"auto_create_topics_enable":       "false",
-	"num_partitions":                  "6",
-	"socket_request_max_bytes":        "10MiB",
-	"durability":                      "interval:10ms",
-	"log_segment_bytes":               "1GiB",
-	"checkpoint_interval":             "45s",
-	"checkpoint_bytes":                "1GiB",
-	"cleaner_interval":                "5s",
-	"min_free_bytes":                  "0",
-	"index_cache_bytes":               "256MiB",
-	"page_cache_window_bytes":         "-1",
-	"log_retention_ms":                "-1",
-	"log_retention_bytes":             "10GiB",
-	"log_cleanup_policy":              "compact,delete",
-	"log_cleaner_delete_retention_ms": "1000",
-	"log_cleaner_min_cleanable_ratio": "0.25",
-	"message_max_bytes":               "4MiB",
-	"log_message_timestamp_type":      "LogAppendTime",
-	"metrics_listen":                  "",
-	"log_level":                       "warn",
-	"log_format":                      "json",
+	"data_dir":                          "/srv/weir",
+	"node_id":                           "3",
+	"cluster_id":                        "prod",
+	"listen":                            ":19092",
+	"advertised_host":                   "weir.example.com",
+	"advertised_port":                   "29092",
+	"auto_create_topics_enable":         "false",
+	"num_partitions":                    "6",
+	"socket_request_max_bytes":          "10MiB",
+	"durability":                        "interval:10ms",
+	"log_segment_bytes":                 "1GiB",
+	"checkpoint_interval":               "45s",
+	"checkpoint_bytes":                  "1GiB",
+	"cleaner_interval":                  "5s",
+	"min_free_bytes":                    "0",
+	"index_cache_bytes":                 "256MiB",
+	"page_cache_window_bytes":           "-1",
+	"log_retention_ms":                  "-1",
+	"log_retention_bytes":               "10GiB",
+	"log_cleanup_policy":                "compact,delete",
+	"log_cleaner_delete_retention_ms":   "1000",
+	"log_cleaner_min_cleanable_ratio":   "0.25",
+	"message_max_bytes":                 "4MiB",
+	"log_message_timestamp_type":        "LogAppendTime",
+	"group_initial_rebalance_delay":     "0s",
+	"group_min_session_timeout":         "1s",
+	"group_max_session_timeout":         "1h0m0s",
+	"group_max_size":                    "100",
+	"group_consumer_session_timeout":    "30s",
+	"group_consumer_heartbeat_interval": "2s",
+	"group_consumer_max_size":           "50",
+	"group_consumer_assignors":          "range",
+	"offsets_retention":                 "24h0m0s",
+	"offsets_retention_check_interval":  "1m0s",
+	"offset_metadata_max_bytes":         "128",
+	"metrics_listen":                    "",
+	"log_level":                         "warn",
+	"log_format":                        "json",
 }
 
 // operational settings change neither the broker's config nor the

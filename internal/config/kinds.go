@@ -118,6 +118,20 @@ func durationSetting(group, key string, def time.Duration, usage string, field f
 	}
 }
 
+// delaySetting is a duration in Go's syntax that may be 0 (no delay).
+func delaySetting(group, key string, def time.Duration, usage string, field func(*Config) *time.Duration) Setting {
+	s := durationSetting(group, key, def, usage, field)
+	s.set = func(c *Config, s string) error {
+		v, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || v < 0 {
+			return errors.New("want 0 or a positive duration such as 500ms, 30s or 5m")
+		}
+		*field(c) = v
+		return nil
+	}
+	return s
+}
+
 // checkAddress accepts host:port with a numeric port (the host may be
 // empty: all interfaces); with optional, also the empty string.
 func checkAddress(optional bool) func(string) error {

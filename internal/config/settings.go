@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
 )
@@ -50,6 +51,7 @@ const (
 	groupKafka      = "Kafka listener"
 	groupStorage    = "Storage"
 	groupTopics     = "Topic defaults"
+	groupGroups     = "Consumer groups"
 	groupOperations = "Logs and metrics"
 )
 
@@ -132,6 +134,52 @@ var settings = []Setting{
 		"Largest record batch accepted."),
 	topicSetting("log_message_timestamp_type", storage.ConfigMessageTimestampType, "CreateTime|LogAppendTime",
 		"CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the node's clock."),
+
+	delaySetting(groupGroups, "group_initial_rebalance_delay", group.DefaultInitialRebalanceDelay,
+		"How long the first rebalance of an empty classic group waits for more members, extended by each that joins, up to the rebalance timeout (Kafka's group.initial.rebalance.delay.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.InitialRebalanceDelay }),
+	durationSetting(groupGroups, "group_min_session_timeout", group.DefaultMinSessionTimeout,
+		"Shortest session timeout a classic member may ask for (Kafka's group.min.session.timeout.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.MinSessionTimeout }),
+	durationSetting(groupGroups, "group_max_session_timeout", group.DefaultMaxSessionTimeout,
+		"Longest session timeout a classic member may ask for (Kafka's group.max.session.timeout.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.MaxSessionTimeout }),
+	intSetting(groupGroups, "group_max_size", int64(0), 0, 1<<31-1,
+		"Most members of a classic group; 0: no limit (Kafka's group.max.size).",
+		func(c *Config) *int64 { return &c.GroupMaxSize }),
+	durationSetting(groupGroups, "group_consumer_session_timeout", 45*time.Second,
+		"Session timeout of members of KIP-848 consumer groups (Kafka's group.consumer.session.timeout.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.Consumer.SessionTimeout }),
+	durationSetting(groupGroups, "group_consumer_heartbeat_interval", 5*time.Second,
+		"Heartbeat interval the broker gives members of KIP-848 consumer groups (Kafka's group.consumer.heartbeat.interval.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.Consumer.HeartbeatInterval }),
+	intSetting(groupGroups, "group_consumer_max_size", int64(0), 0, 1<<31-1,
+		"Most members of a KIP-848 consumer group; 0: no limit (Kafka's group.consumer.max.size).",
+		func(c *Config) *int64 { return &c.GroupConsumerMaxSize }),
+	{Key: "group_consumer_assignors", Group: groupGroups, Type: "list", Default: "uniform,range",
+		Usage: "Server-side assignors of KIP-848 consumer groups, the first the default: uniform, range (Kafka's group.consumer.assignors).",
+		set: func(c *Config, s string) error {
+			var names []string
+			for _, n := range strings.Split(s, ",") {
+				n = strings.TrimSpace(n)
+				if n != "uniform" && n != "range" {
+					return errors.New("want a comma-separated list of uniform and range")
+				}
+				names = append(names, n)
+			}
+			c.Groups.Consumer.Assignors = names
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.Groups.Consumer.Assignors, ",") }},
+	durationSetting(groupGroups, "offsets_retention", group.DefaultOffsetsRetention,
+		"How long committed offsets are kept once their group is empty, or after the commit for consumers that only commit (Kafka's offsets.retention.minutes).",
+		func(c *Config) *time.Duration { return &c.Groups.OffsetsRetention }),
+	durationSetting(groupGroups, "offsets_retention_check_interval", group.DefaultOffsetsRetentionCheckInterval,
+		"How often expired offsets are looked for (Kafka's offsets.retention.check.interval.ms).",
+		func(c *Config) *time.Duration { return &c.Groups.OffsetsRetentionCheckInterval }),
+	intSetting(groupGroups, "offset_metadata_max_bytes", int64(group.DefaultOffsetMetadataMaxBytes), 0, 1<<20,
+		"Longest metadata string of a committed offset (Kafka's offset.metadata.max.bytes).",
+		func(c *Config) *int64 { return &c.OffsetMetadataMaxBytes }),
 
 	stringSetting(groupOperations, "metrics_listen", "host:port", "127.0.0.1:9644",
 		"Address of the HTTP listener for /metrics, /healthz and /readyz; empty turns it off.",

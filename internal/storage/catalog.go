@@ -171,6 +171,18 @@ func (e *Engine) Topics() []TopicInfo {
 // Topic describes one topic.
 func (e *Engine) Topic(name string) (TopicInfo, error) { return e.topicInfo(name) }
 
+// TopicByID describes the topic with the Kafka topic id, if there is one.
+func (e *Engine) TopicByID(id [16]byte) (TopicInfo, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, t := range e.mu.topics {
+		if t.uuid == id {
+			return TopicInfo{Name: t.name, ID: t.uuid, Partitions: int32(len(t.partitions)), Config: t.config}, true
+		}
+	}
+	return TopicInfo{}, false
+}
+
 func (e *Engine) topicInfo(name string) (TopicInfo, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
