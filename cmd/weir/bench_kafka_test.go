@@ -29,8 +29,10 @@ func TestBenchKafkaCommands(t *testing.T) {
 	b := brokertest.Start(t, broker.Config{})
 	addr := b.Addr().String()
 	jsonFile := filepath.Join(t.TempDir(), "produce.json")
-	// --records alone: no time limit, exactly that many records.
-	out, err := runWeir(t, "bench", "produce", "-b", addr, "--records", "500", "--partitions", "4", "--record-size", "100", "--acks", "1", "--json-file", jsonFile)
+	// --records alone: no time limit, exactly that many records. acks=all:
+	// under the durable policy a record is readable once synced, which an
+	// acks=1 answer does not wait for, and the consume below must see them.
+	out, err := runWeir(t, "bench", "produce", "-b", addr, "--records", "500", "--partitions", "4", "--record-size", "100", "--acks", "all", "--json-file", jsonFile)
 	if err != nil {
 		t.Fatal(err)
 	}

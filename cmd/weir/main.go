@@ -50,5 +50,6 @@ func newBenchCommand() *cobra.Command {
 	}
 	bench.AddCommand(newBenchStorageCommand())
 	bench.AddCommand(newBenchProduceCommand(), newBenchConsumeCommand(), newBenchE2ECommand(), newBenchConnectionsCommand())
+	bench.AddCommand(newBenchGroupsCommand(), newBenchCommitsCommand())
 	return bench
 }

@@ -96,6 +96,7 @@ func serve(ctx context.Context, cfg config.Config, configFile string, logs io.Wr
 	m.Readiness().Set(metrics.Storage, nil)
 	closeEngine := func() error {
 		m.Readiness().Set(metrics.Storage, errClosing)
+		m.WatchGroups(nil, nil)
 		m.WatchStorage(nil) // waits for a scrape reading the engine
 		return engine.Close()
 	}
@@ -103,6 +104,9 @@ func serve(ctx context.Context, cfg config.Config, configFile string, logs io.Wr
 	bcfg := cfg.Broker()
 	bcfg.Logger, bcfg.Observer = logger, m.Broker()
 	b, err := broker.Listen(bcfg, engine)
+	if err == nil {
+		m.WatchGroups(b.Groups(), engine)
+	}
 	if err != nil {
 		closeEngine()
 		return err

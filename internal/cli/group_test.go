@@ -13,7 +13,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weir-io/weir/internal/broker"
+	"github.com/weir-io/weir/internal/group"
 )
+
+// groupBroker is the configuration of the brokers of the group tests: a
+// classic group's first rebalance does not wait for more members to join
+// (group.initial.rebalance.delay.ms 0).
+func groupBroker() broker.Config {
+	return broker.Config{Groups: &group.Config{InitialRebalanceDelay: 0}}
+}
 
 // groupStep is one command of a scripted test and what it must print.
 type groupStep struct {
@@ -172,7 +180,7 @@ func committedString(g describedGroup) string {
 // group: while it has a member (what may not be done then), after the
 // member left (resets, offsets deleted), and after it is deleted.
 func TestClassicGroupCommands(t *testing.T) {
-	addr := startBroker(t, broker.Config{})
+	addr := startBroker(t, groupBroker())
 	produceOrders(t, addr)
 	member := joinGroup(t, addr, "billing", "orders", 19, map[int32]int64{0: 7, 1: 5}, kgo.InstanceID("billing-1"))
 
@@ -278,7 +286,7 @@ func TestClassicGroupCommands(t *testing.T) {
 // TestConsumerGroupDescribe describes a KIP-848 consumer group (its
 // members heartbeat with ConsumerGroupHeartbeat) next to a classic one.
 func TestConsumerGroupDescribe(t *testing.T) {
-	addr := startBroker(t, broker.Config{})
+	addr := startBroker(t, groupBroker())
 	produceOrders(t, addr)
 	member := joinGroup(t, addr, "audit", "orders", 19, map[int32]int64{0: 10, 1: 1, 2: 4},
 		kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer()))

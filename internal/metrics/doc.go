@@ -13,10 +13,15 @@
 //     sizes, fsync errors.
 //   - WatchStorage(engine) adds what is read from the engine when scraped:
 //     topics, partitions and bytes per topic, the commit log's disk use.
+//   - WatchGroups(coordinator, engine) adds the consumer groups, read when
+//     scraped: states, members, rebalances, committed offsets and lag.
 //
 // Nothing is kept per partition: a node can hold a million partitions, and
 // a series each would cost more than the partitions themselves. Partition
-// sizes are summed per topic when scraped.
+// sizes are summed per topic when scraped. The one exception is a group's
+// committed offset and lag, per partition it committed: as many series as
+// offsets the coordinator keeps anyway, and lag is what groups are
+// watched for.
 //
 // Handler serves /metrics, /healthz (the process is up) and /readyz (every
 // condition of the Readiness holds: storage open, Kafka listener

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"errors"
 	"strconv"
 	"sync"
 
@@ -25,23 +24,7 @@ type GroupSource interface {
 // WatchGroups(nil, nil) stops that, waiting for a scrape in progress: call
 // it before closing the engine or stopping the coordinator.
 func (m *Metrics) WatchGroups(src GroupSource, engine *storage.Engine) {
-	m.groupCollector().watch(src, engine)
-}
-
-// groupCollector returns the group collector of m's registry, registering
-// it on first use. (Metrics holds no field for it: the registry is where
-// it lives, found again by its descriptions.)
-func (m *Metrics) groupCollector() *groupCollector {
-	c := newGroupCollector()
-	err := m.registry.Register(c)
-	var registered prometheus.AlreadyRegisteredError
-	switch {
-	case err == nil:
-		return c
-	case errors.As(err, &registered):
-		return registered.ExistingCollector.(*groupCollector)
-	}
-	panic("metrics: register the group collector: " + err.Error()) // the descriptions are constants
+	m.groups.watch(src, engine)
 }
 
 // groupCollector reads the groups' summaries when scraped and reports a

@@ -218,7 +218,8 @@ var _ GroupSource = (*group.Coordinator)(nil)
 // consumer group reads and commits.
 func TestGroupMetricsFromBroker(t *testing.T) {
 	m := New("test")
-	b := brokertest.StartWith(t, broker.Config{Observer: m.Broker()}, storage.Options{Dir: t.TempDir()})
+	// No wait for more members before the first rebalance.
+	b := brokertest.StartWith(t, broker.Config{Observer: m.Broker(), Groups: &group.Config{}}, storage.Options{Dir: t.TempDir()})
 	m.WatchGroups(b.Groups(), b.Engine)
 	t.Cleanup(func() { m.WatchGroups(nil, nil) })
 	base := serveMetrics(t, m)

@@ -21,6 +21,7 @@ type Metrics struct {
 	broker   *brokerObserver
 	log      *logObserver
 	storage  *storageCollector
+	groups   *groupCollector
 }
 
 // New returns the metrics of a node running version, registered on a
@@ -34,6 +35,7 @@ func New(version string) *Metrics {
 	m.broker = newBrokerObserver(m.topics)
 	m.log = newLogObserver(m.ready)
 	m.storage = newStorageCollector()
+	m.groups = newGroupCollector()
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace:   namespace,
 		Name:        "build_info",
@@ -47,6 +49,7 @@ func New(version string) *Metrics {
 		buildInfo,
 		m.topics,
 		m.storage,
+		m.groups,
 	)
 	m.broker.register(m.registry)
 	m.log.register(m.registry)

@@ -1,0 +1,221 @@
+package kafkabench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Group protocols of the groups workload.
+const (
+	ProtocolEager       = "eager"       // classic protocol, range assignor
+	ProtocolCooperative = "cooperative" // classic protocol, cooperative-sticky
+	ProtocolConsumer    = "consumer"    // KIP-848, server-side assignment
+)
+
+// GroupsConfig configures the groups workload (`weir bench groups`): how
+// long Members take to join one group and consume, and how long the group
+// takes to consume again once one of them leaves.
+type GroupsConfig struct {
+	Brokers []string `json:"brokers"`
+	// Topic is created with Partitions partitions when absent; it should
+	// have at least as many partitions as Members for every member to get
+	// some.
+	Topic      string `json:"topic"`
+	Partitions int32  `json:"partitions"`
+	Members    int    `json:"members"`
+	// Protocol is eager, cooperative or consumer (KIP-848).
+	Protocol          string        `json:"protocol"`
+	SessionTimeout    time.Duration `json:"session_timeout_ns"`
+	HeartbeatInterval time.Duration `json:"heartbeat_interval_ns"`
+	// Timeout bounds each phase.
+	Timeout time.Duration `json:"timeout_ns"`
+}
+
+// DefaultGroupsConfig returns 100 members, 100 partitions, the
+// cooperative protocol.
+func DefaultGroupsConfig() GroupsConfig {
+	return GroupsConfig{
+		Brokers: []string{"127.0.0.1:9092"}, Topic: "weir-bench-groups", Partitions: 100, Members: 100,
+		Protocol: ProtocolCooperative, SessionTimeout: 45 * time.Second, HeartbeatInterval: 3 * time.Second,
+		Timeout: 5 * time.Minute,
+	}
+}
+
+// GroupsResult is the outcome of the groups workload.
+type GroupsResult struct {
+	Workload string       `json:"workload"`
+	Config   GroupsConfig `json:"config"`
+	Group    string       `json:"group"`
+	// Join is from the members' start to the moment every partition's
+	// first record (produced beforehand) was consumed.
+	Join time.Duration `json:"join_ns"`
+	// Leave is from one member's leaving (a clean close) to the moment a
+	// record produced to every partition just after was consumed by the
+	// others.
+	Leave time.Duration `json:"leave_ns"`
+}
+
+// RunGroups runs the groups workload in a group of its own (its name has
+// the time in it).
+func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
+	if cfg.Members < 2 || cfg.Partitions < 1 {
+		return nil, errors.New("groups: at least 2 members and 1 partition")
+	}
+	var balancer []kgo.Opt
+	switch cfg.Protocol {
+	case ProtocolEager:
+		balancer = []kgo.Opt{kgo.Balancers(kgo.RangeBalancer())}
+	case ProtocolCooperative:
+		balancer = []kgo.Opt{kgo.Balancers(kgo.CooperativeStickyBalancer())}
+	case ProtocolConsumer:
+		balancer = []kgo.Opt{kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.ServerSideBalancer()}
+	default:
+		return nil, fmt.Errorf("groups: protocol %q: want eager, cooperative or consumer", cfg.Protocol)
+	}
+	admin, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(clientID), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	info, partitions, err := prepareTopic(ctx, admin, cfg.Topic, cfg.Partitions, -1, true)
+	if err != nil {
+		return nil, err
+	}
+	res := &GroupsResult{Workload: "groups", Config: cfg, Group: fmt.Sprintf("weir-bench-%s-%d", cfg.Protocol, time.Now().UnixNano())}
+	res.Config.Partitions = info.Partitions
+
+	// Consumption is recorded by the round of the record: the value.
+	var mu sync.Mutex
+	seen := map[string]map[int32]bool{}
+	changed := make(chan struct{}, 1)
+	consumed := func(r *kgo.Record) {
+		mu.Lock()
+		round := string(r.Value)
+		if seen[round] == nil {
+			seen[round] = map[int32]bool{}
+		}
+		seen[round][r.Partition] = true
+		mu.Unlock()
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	produceRound := func(round string) error {
+		var rs []*kgo.Record
+		for _, p := range partitions {
+			rs = append(rs, &kgo.Record{Topic: cfg.Topic, Partition: p, Value: []byte(round)})
+		}
+		return admin.ProduceSync(ctx, rs...).FirstErr()
+	}
+	awaitRound := func(round string) error {
+		deadline := time.NewTimer(cfg.Timeout)
+		defer deadline.Stop()
+		for {
+			mu.Lock()
+			n := len(seen[round])
+			mu.Unlock()
+			if n == len(partitions) {
+				return nil
+			}
+			select {
+			case <-changed:
+			case <-deadline.C:
+				return fmt.Errorf("groups: %d of %d partitions consumed in round %s after %v", n, len(partitions), round, cfg.Timeout)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	join := fmt.Sprint("join-", res.Group)
+	if err := produceRound(join); err != nil {
+		return nil, fmt.Errorf("groups: produce: %w", err)
+	}
+
+	type member struct {
+		cl   *kgo.Client
+		stop context.CancelFunc
+		done chan struct{}
+	}
+	members := make([]*member, cfg.Members)
+	defer func() {
+		for _, m := range members {
+			if m != nil {
+				m.stop()
+				<-m.done
+				m.cl.Close()
+			}
+		}
+	}()
+	start := time.Now()
+	for i := range members {
+		opts := append([]kgo.Opt{
+			kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(clientID),
+			kgo.ConsumerGroup(res.Group), kgo.ConsumeTopics(cfg.Topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.SessionTimeout(cfg.SessionTimeout), kgo.HeartbeatInterval(cfg.HeartbeatInterval),
+		}, balancer...)
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return nil, err
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		m := &member{cl: cl, stop: cancel, done: make(chan struct{})}
+		members[i] = m
+		go func() {
+			defer close(m.done)
+			for mctx.Err() == nil {
+				cl.PollFetches(mctx).EachRecord(consumed)
+			}
+		}()
+	}
+	if err := awaitRound(join); err != nil {
+		return nil, err
+	}
+	res.Join = time.Since(start)
+
+	// One member leaves; a new record on every partition shows when the
+	// others consume them all again.
+	leaving := members[len(members)-1]
+	members = members[:len(members)-1]
+	leaveStart := time.Now()
+	leaving.stop()
+	<-leaving.done
+	leaving.cl.Close() // leaves the group
+	leave := fmt.Sprint("leave-", res.Group)
+	if err := produceRound(leave); err != nil {
+		return nil, fmt.Errorf("groups: produce: %w", err)
+	}
+	if err := awaitRound(leave); err != nil {
+		return nil, err
+	}
+	res.Leave = time.Since(leaveStart)
+	return res, nil
+}
+
+// WriteJSON writes the result as one indented JSON object.
+func (r *GroupsResult) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the result for people.
+func (r *GroupsResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	c := r.Config
+	fmt.Fprintf(&b, "groups: %d members, protocol %s, topic %s (%d partitions) at %s, group %s\n",
+		c.Members, c.Protocol, c.Topic, c.Partitions, strings.Join(c.Brokers, ","), r.Group)
+	fmt.Fprintf(&b, "  join:  %.3f s until every partition was consumed\n", r.Join.Seconds())
+	fmt.Fprintf(&b, "  leave: %.3f s from one member's leaving until every partition was consumed again\n", r.Leave.Seconds())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
