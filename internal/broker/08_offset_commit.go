@@ -4,15 +4,18 @@ package broker
 //
 // The coordinator checks the member (generation, or epoch for a KIP-848
 // group), the topics (UNKNOWN_TOPIC_OR_PARTITION; UNKNOWN_TOPIC_ID from
-// v10, which names topics by id) and the metadata size; the accepted
-// offsets are written to __consumer_offsets and take effect once durable,
-// and only then is the commit answered.
+// v10, which names topics by id) and the metadata size. The accepted
+// offsets are appended to __consumer_offsets and take effect in the order
+// of the log (groups.go, logged); the commit is answered once they are
+// durable.
 
 import (
 	"context"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/group"
 )
 
 func (b *Broker) offsetCommitHandler() handler {
@@ -21,13 +24,14 @@ func (b *Broker) offsetCommitHandler() handler {
 
 func (b *Broker) offsetCommit(ctx context.Context, r *request) (kmsg.Response, error) {
 	req := r.body.(*kmsg.OffsetCommitRequest)
-	now := time.Now()
-	commit := b.groups.PrepareOffsetCommit(now, req)
-	code := int16(0)
-	if err := b.offsets.write(context.WithoutCancel(ctx), now, commit.Records); err != nil {
-		b.logger.Error("writing offset commits failed", "group", req.Group, "err", err)
-		code = groupStorageError(err)
+	var commit *group.Commit
+	prepare := func() []group.Record {
+		commit = b.groups.PrepareOffsetCommit(time.Now(), req)
+		return commit.Records
 	}
-	b.groups.FinishOffsetCommit(commit, code)
+	finish := func(code int16) { b.groups.FinishOffsetCommit(commit, code) }
+	if code := b.logged(ctx, prepare, finish); code != 0 {
+		commit.Fail(code)
+	}
 	return commit.Response, nil
 }

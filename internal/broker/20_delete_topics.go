@@ -13,6 +13,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/group"
 )
 
 func (b *Broker) deleteTopicsHandler() handler {
@@ -79,6 +81,6 @@ func (b *Broker) deleteTopic(ctx context.Context, name string) error {
 	if err := b.engine.DeleteTopic(name); err != nil {
 		return err
 	}
-	b.persist(context.WithoutCancel(ctx), b.groups.TopicDeleted(name))
+	b.logged(ctx, func() []group.Record { return b.groups.TopicDeleted(name) }, nil)
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/group"
 )
 
 func (b *Broker) deleteGroupsHandler() handler {
@@ -15,8 +17,12 @@ func (b *Broker) deleteGroupsHandler() handler {
 }
 
 func (b *Broker) deleteGroups(ctx context.Context, r *request) (kmsg.Response, error) {
-	resp, records := b.groups.DeleteGroups(r.body.(*kmsg.DeleteGroupsRequest))
-	if code := b.persist(context.WithoutCancel(ctx), records); code != 0 {
+	var resp *kmsg.DeleteGroupsResponse
+	deleteGroups := func() (records []group.Record) {
+		resp, records = b.groups.DeleteGroups(r.body.(*kmsg.DeleteGroupsRequest))
+		return records
+	}
+	if code := b.logged(ctx, deleteGroups, nil); code != 0 {
 		for i := range resp.Groups {
 			if resp.Groups[i].ErrorCode == 0 {
 				resp.Groups[i].ErrorCode = code

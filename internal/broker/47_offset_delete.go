@@ -9,6 +9,8 @@ import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weir-io/weir/internal/group"
 )
 
 func (b *Broker) offsetDeleteHandler() handler {
@@ -16,8 +18,12 @@ func (b *Broker) offsetDeleteHandler() handler {
 }
 
 func (b *Broker) offsetDelete(ctx context.Context, r *request) (kmsg.Response, error) {
-	resp, records := b.groups.DeleteOffsets(r.body.(*kmsg.OffsetDeleteRequest))
-	if code := b.persist(context.WithoutCancel(ctx), records); code != 0 {
+	var resp *kmsg.OffsetDeleteResponse
+	deleteOffsets := func() (records []group.Record) {
+		resp, records = b.groups.DeleteOffsets(r.body.(*kmsg.OffsetDeleteRequest))
+		return records
+	}
+	if code := b.logged(ctx, deleteOffsets, nil); code != 0 {
 		for i := range resp.Topics {
 			for j := range resp.Topics[i].Partitions {
 				if p := &resp.Topics[i].Partitions[j]; p.ErrorCode == 0 {

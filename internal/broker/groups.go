@@ -116,11 +116,9 @@ func openOffsetsLog(engine *storage.Engine) (*offsetsLog, error) {
 	return &offsetsLog{partition: p, engine: engine}, nil
 }
 
-// write appends records as one batch and returns once it is durable.
-func (l *offsetsLog) write(ctx context.Context, now time.Time, records []group.Record) error {
-	if len(records) == 0 {
-		return nil
-	}
+// append appends records as one batch; it does not wait for the batch to
+// be durable.
+func (l *offsetsLog) append(now time.Time, records []group.Record) (storage.AppendResult, error) {
 	rs := make([]kmsg.Record, len(records))
 	for i, r := range records {
 		rs[i] = kmsg.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
@@ -132,10 +130,9 @@ func (l *offsetsLog) write(ctx context.Context, now time.Time, records []group.R
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
 	}, rs)
 	if err != nil {
-		return err
+		return storage.AppendResult{}, err
 	}
-	_, err = l.partition.AppendDurable(ctx, batch)
-	return err
+	return l.partition.Append(batch)
 }
 
 // replay feeds every record of the partition to the coordinator, in
@@ -175,18 +172,46 @@ func (l *offsetsLog) replay(coord *group.Coordinator, logf func(msg string, args
 	return n, nil
 }
 
-// persist writes records the coordinator already applied (deletions),
-// logging a failure: the deletions then hold until the next restart.
-func (b *Broker) persist(ctx context.Context, records []group.Record) int16 {
-	if err := b.offsets.write(ctx, time.Now(), records); err != nil {
+// logged makes a change of the coordinator's offsets durable. change
+// makes it (in memory) and returns its records; they are appended to the
+// offsets topic while offsetsMu is held, so that the log has the changes
+// in the order the coordinator made them, and replaying it gives what the
+// coordinator holds. done, when set, is told (under offsetsMu too) whether
+// the append failed. logged then waits for the records to be durable and
+// returns 0, or the error code of a failed append or fsync (logged: the
+// change then holds in memory but may not survive a restart).
+func (b *Broker) logged(ctx context.Context, change func() []group.Record, done func(code int16)) int16 {
+	b.offsetsMu.Lock()
+	records := change()
+	var res storage.AppendResult
+	var err error
+	if len(records) > 0 {
+		res, err = b.offsets.append(time.Now(), records)
+	}
+	code := int16(0)
+	if err != nil {
+		code = groupStorageError(err)
+	}
+	if done != nil {
+		done(code)
+	}
+	b.offsetsMu.Unlock()
+	if err == nil && len(records) > 0 {
+		err = b.engine.WaitDurable(context.WithoutCancel(ctx), res)
+		code = groupStorageError(err)
+	}
+	if err != nil {
 		b.logger.Error("writing to the offsets topic failed", "records", len(records), "err", err)
-		return groupStorageError(err)
+		return code
 	}
 	return 0
 }
 
 // groupStorageError is the code for a failed write of the offsets topic.
 func groupStorageError(err error) int16 {
+	if err == nil {
+		return 0
+	}
 	if code := errorCode(err); code != 0 && code != kerr.UnknownServerError.Code {
 		return code
 	}
@@ -205,9 +230,7 @@ func (b *Broker) runGroupTimer(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if records := b.groups.Tick(time.Now()); len(records) > 0 {
-			b.persist(context.WithoutCancel(ctx), records)
-		}
+		b.logged(ctx, func() []group.Record { return b.groups.Tick(time.Now()) }, nil)
 		wait := tick
 		if next := b.groups.NextDeadline(); !next.IsZero() {
 			wait = min(wait, max(time.Until(next), time.Millisecond))

@@ -80,6 +80,9 @@ type Broker struct {
 	// (groups.go).
 	groups  *group.Coordinator
 	offsets *offsetsLog
+	// offsetsMu orders the coordinator's changes and their appends to
+	// the offsets topic (groups.go, logged).
+	offsetsMu sync.Mutex
 
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).

@@ -235,11 +235,14 @@ func (c *Coordinator) replaceStatic(g *classicGroup, now time.Time, client Clien
 }
 
 // fence answers whatever the member is waiting for with FENCED_INSTANCE_ID.
-func (c *Coordinator) fence(m *classicMember) {
+func (c *Coordinator) fence(m *classicMember) { c.release(m, kerr.FencedInstanceID.Code) }
+
+// release answers the JoinGroup and SyncGroup m is waiting for with code.
+func (c *Coordinator) release(m *classicMember, code int16) {
 	if j := m.join; j != nil {
 		c.later(func() {
 			resp := joinResponse(j.req)
-			resp.ErrorCode, resp.MemberID = kerr.FencedInstanceID.Code, m.id
+			resp.ErrorCode, resp.MemberID = code, m.id
 			j.reply(resp)
 		})
 		m.join = nil
@@ -247,7 +250,7 @@ func (c *Coordinator) fence(m *classicMember) {
 	if s := m.sync; s != nil {
 		c.later(func() {
 			resp := syncResponse(s.req)
-			resp.ErrorCode = kerr.FencedInstanceID.Code
+			resp.ErrorCode = code
 			s.reply(resp)
 		})
 		m.sync = nil
@@ -358,22 +361,7 @@ func (c *Coordinator) answerJoin(g *classicGroup, m *classicMember, w *waitingJo
 // removeMember takes m out of the group, answering what it waits for with
 // UNKNOWN_MEMBER_ID. It does not rebalance: the caller does.
 func (c *Coordinator) removeMember(g *classicGroup, m *classicMember) {
-	if j := m.join; j != nil {
-		c.later(func() {
-			resp := joinResponse(j.req)
-			resp.ErrorCode, resp.MemberID = kerr.UnknownMemberID.Code, m.id
-			j.reply(resp)
-		})
-		m.join = nil
-	}
-	if s := m.sync; s != nil {
-		c.later(func() {
-			resp := syncResponse(s.req)
-			resp.ErrorCode = kerr.UnknownMemberID.Code
-			s.reply(resp)
-		})
-		m.sync = nil
-	}
+	c.release(m, kerr.UnknownMemberID.Code)
 	delete(g.members, m.id)
 	if m.instanceID != "" && g.instances[m.instanceID] == m.id {
 		delete(g.instances, m.instanceID)

@@ -23,8 +23,11 @@ type committed struct {
 }
 
 // Commit is an offset commit the coordinator accepted and that is not yet
-// durable. The caller writes Records (in one batch, atomically) and then
-// calls FinishOffsetCommit; until then nobody reads the new offsets.
+// written. The caller appends Records (in one batch, atomically) and then
+// calls FinishOffsetCommit, which applies them; until then nobody reads
+// the new offsets. A caller that writes commits concurrently must append
+// and finish them in the same order, so that replaying the log gives what
+// the coordinator holds.
 type Commit struct {
 	// Response is the answer to send once FinishOffsetCommit has run.
 	Response *kmsg.OffsetCommitResponse
@@ -140,11 +143,8 @@ func (c *Coordinator) validateCommit(now time.Time, req *kmsg.OffsetCommitReques
 // code 0 the offsets take effect; otherwise (the write failed) every
 // partition of it gets code in the response.
 func (c *Coordinator) FinishOffsetCommit(commit *Commit, code int16) {
-	resp := commit.Response
 	if code != 0 {
-		for _, o := range commit.offsets {
-			resp.Topics[o.ti].Partitions[o.pi].ErrorCode = code
-		}
+		commit.Fail(code)
 		return
 	}
 	if len(commit.offsets) == 0 {
@@ -158,6 +158,14 @@ func (c *Coordinator) FinishOffsetCommit(commit *Commit, code int16) {
 		e.offsets[o.tp] = &v
 	}
 	c.settle(e)
+}
+
+// Fail gives every partition of the commit that had none an error code:
+// for a write that failed after FinishOffsetCommit applied it (the fsync).
+func (commit *Commit) Fail(code int16) {
+	for _, o := range commit.offsets {
+		commit.Response.Topics[o.ti].Partitions[o.pi].ErrorCode = code
+	}
 }
 
 // FetchOffsets serves an OffsetFetch request: one group (v0-7) or many

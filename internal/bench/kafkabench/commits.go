@@ -2,7 +2,6 @@ package kafkabench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,11 +122,7 @@ func RunCommits(ctx context.Context, cfg CommitsConfig) (*CommitsResult, error) 
 }
 
 // WriteJSON writes the result as one indented JSON object.
-func (r *CommitsResult) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+func (r *CommitsResult) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
 
 // WriteText writes the result for people.
 func (r *CommitsResult) WriteText(w io.Writer) error {

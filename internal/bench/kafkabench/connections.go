@@ -3,7 +3,6 @@ package kafkabench
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -275,10 +274,6 @@ func (r *ConnectionsResult) WriteText(w io.Writer) error {
 }
 
 // WriteJSON writes the result as one indented JSON object.
-func (r *ConnectionsResult) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+func (r *ConnectionsResult) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -2,7 +2,6 @@ package kafkabench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,11 +201,7 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 }
 
 // WriteJSON writes the result as one indented JSON object.
-func (r *GroupsResult) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+func (r *GroupsResult) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
 
 // WriteText writes the result for people.
 func (r *GroupsResult) WriteText(w io.Writer) error {
