@@ -157,7 +157,6 @@ func TestUniformSticky(t *testing.T) {
 	for i := range members {
 		members[i].current = out[members[i].id]
 	}
-	left := out["m2"]
 	members = slices.DeleteFunc(members, func(m assignMember) bool { return m.id == "m2" })
 	out2 := uniform{}.assign(members)
 	checkComplete(t, members, out2)
@@ -166,7 +165,6 @@ func TestUniformSticky(t *testing.T) {
 			t.Fatalf("%s lost partitions when m2 left", m.id)
 		}
 	}
-	_ = left
 }
 
 func TestUniformHeterogeneous(t *testing.T) {

@@ -57,8 +57,8 @@ func (g *Group) Describe(topics Topics, includeAuthorizedOperations bool) kmsg.C
 		if m.regex != "" {
 			d.SubscribedTopicRegex = &m.regex
 		}
-		d.Assignment = describeAssignment(m.assigned, topics)
-		d.TargetAssignment = describeAssignment(g.target[m.id], topics)
+		d.Assignment = g.describeAssignment(m.assigned, topics)
+		d.TargetAssignment = g.describeAssignment(g.target[m.id], topics)
 		d.MemberType = 1 // a member of the consumer protocol
 		out.Members = append(out.Members, d)
 	}
@@ -66,18 +66,24 @@ func (g *Group) Describe(topics Topics, includeAuthorizedOperations bool) kmsg.C
 }
 
 // describeAssignment renders an assignment for ConsumerGroupDescribe,
-// with topic names, sorted by name, topics that no longer exist left out.
-func describeAssignment(a assignment, topics Topics) kmsg.Assignment {
+// with topic names, sorted by name, topics that no longer exist left out
+// (with a nil topics, the names the group remembers are used).
+func (g *Group) describeAssignment(a assignment, topics Topics) kmsg.Assignment {
 	out := kmsg.NewAssignment()
 	out.TopicPartitions = []kmsg.AssignmentTopicPartition{}
 	for _, id := range a.topics() {
-		t, ok := topics.ByID(id)
+		name, ok := g.names[id]
+		if topics != nil {
+			var t Topic
+			t, ok = topics.ByID(id)
+			name = t.Name
+		}
 		if !ok {
 			continue
 		}
 		tp := kmsg.NewAssignmentTopicPartition()
 		tp.TopicID = id
-		tp.Topic = t.Name
+		tp.Topic = name
 		tp.Partitions = a.partitions(id)
 		out.TopicPartitions = append(out.TopicPartitions, tp)
 	}

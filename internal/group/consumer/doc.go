@@ -98,5 +98,5 @@
 // name; here Go's RE2 does, anchored at both ends. Expressions are
 // resolved against Topics.All at every heartbeat and tick, so a topic
 // created to match one is assigned at once (Kafka resolves them in the
-// background, at most every few seconds).
+// background, no more often than every ten seconds).
 package consumer

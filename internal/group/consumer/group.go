@@ -132,7 +132,8 @@ type Group struct {
 	nameRefs     map[string]int
 	regexRefs    map[string]int
 	assignorRefs map[string]int
-	compiled     map[string]*regexp.Regexp
+	// compiled caches the compiled regular expressions of regexRefs.
+	compiled map[string]*regexp.Regexp
 
 	// image is what the group last resolved of the subscribed topics;
 	// names remembers topic names by id for the topics the group's

@@ -192,7 +192,69 @@ func (g *Group) full() bool {
 	return g.cfg.MaxSize > 0 && len(g.members) >= g.cfg.MaxSize
 }
 
-// beat serves a heartbeat that joins (epoch 0) or reports on a member.
+// found is what a heartbeat that is not a leave refers to.
+type found struct {
+	// m is the member, nil when it is to be made: a newcomer, or the
+	// member taking over from replaced.
+	m *member
+	// replaced is the static member, away at epoch -2, whose instance id
+	// a joining member takes over; displaced another member already under
+	// the joining member id, which gives up its place first.
+	replaced, displaced *member
+	// stale is set when the heartbeat came at the member's previous
+	// epoch (its last response was lost).
+	stale bool
+}
+
+// find looks up the member a heartbeat (not a leave) refers to and checks
+// its epoch, without changing the group.
+func (g *Group) find(req *kmsg.ConsumerGroupHeartbeatRequest, memberID string, owned assignment) (f found, r *refusal) {
+	joining := req.MemberEpoch == joinEpoch
+	groupFull := func() *refusal {
+		return refuse(kerr.GroupMaxSizeReached, "group %s has reached its maximum of %d members", g.id, g.cfg.MaxSize)
+	}
+	switch {
+	case req.InstanceID == nil:
+		f.m = g.members[memberID]
+		switch {
+		case f.m == nil && !joining:
+			return f, refuse(kerr.UnknownMemberID, "member %s is not in group %s", memberID, g.id)
+		case f.m == nil && g.full():
+			return f, groupFull()
+		case f.m != nil && !joining:
+			f.stale, r = checkEpoch(f.m, req.MemberEpoch, owned)
+		}
+	case joining:
+		holderID, held := g.static[*req.InstanceID]
+		switch {
+		case held && g.members[holderID].epoch != staticLeaveEpoch:
+			return f, refuse(kerr.UnreleasedInstanceID, "instance id %s is still used by member %s, which must leave first",
+				*req.InstanceID, holderID)
+		case held:
+			f.replaced = g.members[holderID]
+			// A joining heartbeat reports owning nothing, so another
+			// member already under this member id (the same client,
+			// rejoining) gives up what it had before it takes over.
+			if other := g.members[memberID]; other != nil && other != f.replaced {
+				f.displaced = other
+			}
+		default:
+			if f.m = g.members[memberID]; f.m == nil && g.full() {
+				return f, groupFull()
+			}
+		}
+	default:
+		if f.m, r = g.staticHolder(*req.InstanceID, memberID); r == nil {
+			f.stale, r = checkEpoch(f.m, req.MemberEpoch, owned)
+		}
+	}
+	return f, r
+}
+
+// beat serves a heartbeat that joins (epoch 0) or reports on a member: it
+// finds or makes the member, applies what the request changes, bumps the
+// epoch when that or the topics call for a new assignment, moves the
+// member towards its target and answers.
 func (g *Group) beat(now time.Time, client Client, req *kmsg.ConsumerGroupHeartbeatRequest, topics Topics, resp *kmsg.ConsumerGroupHeartbeatResponse) *refusal {
 	joining := req.MemberEpoch == joinEpoch
 	owned := ownedPartitions(req.Topics)
@@ -200,72 +262,58 @@ func (g *Group) beat(now time.Time, client Client, req *kmsg.ConsumerGroupHeartb
 	if joining && memberID == "" {
 		memberID = g.cfg.NewMemberID()
 	}
-
-	// Find the member, or make it.
-	var (
-		m        *member
-		replaced *member // the static member a rejoining one takes over from
-		added    bool    // the group gained a member (or lost one to replace)
-		stale    bool    // the heartbeat came at the member's previous epoch
-	)
-	if req.InstanceID == nil {
-		m = g.members[memberID]
-		switch {
-		case m == nil && !joining:
-			return refuse(kerr.UnknownMemberID, "member %s is not in group %s", memberID, g.id)
-		case m == nil && g.full():
-			return refuse(kerr.GroupMaxSizeReached, "group %s has reached its maximum of %d members", g.id, g.cfg.MaxSize)
-		case m == nil:
-			m, added = newMember(memberID), true
-		case !joining:
-			var r *refusal
-			if stale, r = checkEpoch(m, req.MemberEpoch, owned); r != nil {
-				return r
-			}
-		}
-	} else if joining {
-		holderID, held := g.static[*req.InstanceID]
-		switch {
-		case held && g.members[holderID].epoch != staticLeaveEpoch:
-			return refuse(kerr.UnreleasedInstanceID, "instance id %s is still used by member %s, which must leave first",
-				*req.InstanceID, holderID)
-		case held:
-			replaced = g.members[holderID]
-			// A joining heartbeat reports owning nothing, so another
-			// member already under this member id (the same client,
-			// rejoining) gives up what it had before it takes over.
-			if other := g.members[memberID]; other != nil && other != replaced {
-				g.removeMember(other)
-				added = true
-			}
-		default:
-			if m = g.members[memberID]; m == nil {
-				if g.full() {
-					return refuse(kerr.GroupMaxSizeReached, "group %s has reached its maximum of %d members", g.id, g.cfg.MaxSize)
-				}
-				m, added = newMember(memberID), true
-			}
-		}
-	} else {
-		var r *refusal
-		if m, r = g.staticHolder(*req.InstanceID, memberID); r != nil {
-			return r
-		}
-		if stale, r = checkEpoch(m, req.MemberEpoch, owned); r != nil {
-			return r
-		}
+	f, r := g.find(req, memberID, owned)
+	if r != nil {
+		return r
 	}
-	if replaced != nil {
-		m = g.replace(replaced, memberID)
-	}
-	newcomer := added && replaced == nil
 
-	// Update it with what the request changes.
+	// From here on the heartbeat is accepted.
+	membershipChanged := false
+	if f.displaced != nil {
+		g.removeMember(f.displaced)
+		membershipChanged = true
+	}
+	m := f.m
+	switch {
+	case f.replaced != nil:
+		m = g.replace(f.replaced, memberID)
+	case m == nil:
+		m = newMember(memberID)
+		g.addMember(m)
+		membershipChanged = true
+	}
 	assignorBefore := g.selectedAssignor()
-	namesBefore, regexBefore := m.names, m.regex
-	if !newcomer {
-		g.unsubscribe(m)
+	subscriptionChanged := g.update(m, client, req)
+
+	// Bump the epoch for a new member, a new subscription, a new
+	// assignor or new topic metadata; the target follows at once.
+	bump := membershipChanged || g.epoch == 0 || subscriptionChanged || g.selectedAssignor() != assignorBefore
+	if g.refreshImage(topics) {
+		bump = true
 	}
+	if bump {
+		g.bump()
+	}
+
+	g.reconcile(now, m, owned)
+	m.sessionDeadline = now.Add(g.cfg.SessionTimeout)
+
+	resp.MemberID = &m.id
+	resp.MemberEpoch = m.epoch
+	fullRequest := req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || regexOf(req) != nil) && req.Topics != nil
+	if joining || fullRequest || f.stale || m.notify {
+		resp.Assignment = m.assigned.heartbeatAssignment()
+		m.notify = false
+	}
+	return nil
+}
+
+// update applies to m, a member of the group, the fields a heartbeat
+// gives (a null field leaves its value as it is) and reports whether its
+// subscription changed.
+func (g *Group) update(m *member, client Client, req *kmsg.ConsumerGroupHeartbeatRequest) (subscriptionChanged bool) {
+	namesBefore, regexBefore := m.names, m.regex
+	g.unsubscribe(m)
 	if req.InstanceID != nil && *req.InstanceID != m.instanceID {
 		if m.instanceID != "" && g.static[m.instanceID] == m.id {
 			delete(g.static, m.instanceID)
@@ -291,29 +339,7 @@ func (g *Group) beat(now time.Time, client Client, req *kmsg.ConsumerGroupHeartb
 	}
 	m.clientID, m.clientHost = client.ID, client.Host
 	g.addMember(m)
-
-	// Bump the epoch for a new member, a new subscription, a new
-	// assignor or new topic metadata; the target follows at once.
-	subscriptionChanged := !slices.Equal(namesBefore, m.names) || regexBefore != m.regex
-	bump := added || g.epoch == 0 || subscriptionChanged || g.selectedAssignor() != assignorBefore
-	if g.refreshImage(topics) {
-		bump = true
-	}
-	if bump {
-		g.bump()
-	}
-
-	g.reconcile(now, m, owned)
-	m.sessionDeadline = now.Add(g.cfg.SessionTimeout)
-
-	resp.MemberID = &m.id
-	resp.MemberEpoch = m.epoch
-	fullRequest := req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || regexOf(req) != nil) && req.Topics != nil
-	if joining || fullRequest || stale || m.notify {
-		resp.Assignment = m.assigned.heartbeatAssignment()
-		m.notify = false
-	}
-	return nil
+	return !slices.Equal(namesBefore, m.names) || regexBefore != m.regex
 }
 
 // replace puts a static member rejoining under memberID in the place of

@@ -10,9 +10,9 @@ func TestValidateOffsetCommit(t *testing.T) {
 	empty := newHarness(t, Config{}, map[string]int32{"t": 2})
 	h := newHarness(t, Config{}, map[string]int32{"t": 2})
 	h.mustSend(joinReq("m1", "t"))
-	h.mustSend(joinReq("m2", "t")) // m1 at 1 (previous -1... joined at 1), m2 at 2
-	h.mustSend(beatReq("m1", 1, h.g.members["m1"].assigned))
-	h.mustSend(beatReq("m1", 1, h.g.target["m1"])) // m1 moves to 2, previous 1
+	h.mustSend(joinReq("m2", "t"))                           // epoch 2: m2 at 2, m1 still at 1
+	h.mustSend(beatReq("m1", 1, h.g.members["m1"].assigned)) // m1 revokes
+	h.mustSend(beatReq("m1", 1, h.g.target["m1"]))           // m1 moves to 2, its previous epoch 1
 
 	for _, tc := range []struct {
 		name    string

@@ -212,7 +212,6 @@ func TestFencedMemberRejoins(t *testing.T) {
 // keeps (a subset of its old assignment) skips the revocation step.
 func TestRevocationAlreadyDone(t *testing.T) {
 	h := newHarness(t, Config{}, map[string]int32{"t": 2})
-	id := h.topics.id("t")
 	h.mustSend(joinReq("m1", "t"))
 	h.mustSend(joinReq("m2", "t"))
 	keeps := h.g.target["m1"]
@@ -223,5 +222,4 @@ func TestRevocationAlreadyDone(t *testing.T) {
 	if h.g.members["m1"].state != stable || !h.g.members["m1"].assigned.equal(keeps) {
 		t.Fatalf("m1 is %v owning %v", h.g.members["m1"].state, h.g.members["m1"].assigned.list())
 	}
-	_ = id
 }
