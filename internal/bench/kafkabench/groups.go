@@ -53,12 +53,13 @@ type GroupsResult struct {
 	Workload string       `json:"workload"`
 	Config   GroupsConfig `json:"config"`
 	Group    string       `json:"group"`
-	// Join is from the members' start to the moment every partition's
-	// first record (produced beforehand) was consumed.
+	// Join is from the members' start to the moment every member owned its
+	// share of the partitions (at least partitions/members) and every
+	// partition's record, produced beforehand, was consumed.
 	Join time.Duration `json:"join_ns"`
-	// Leave is from one member's leaving (a clean close) to the moment a
-	// record produced to every partition just after was consumed by the
-	// others.
+	// Leave is from one member's leaving (a clean close) to the moment the
+	// others owned every partition, each its share, and consumed the
+	// record produced to every partition just after.
 	Leave time.Duration `json:"leave_ns"`
 }
 
@@ -91,23 +92,7 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 	res := &GroupsResult{Workload: "groups", Config: cfg, Group: fmt.Sprintf("weir-bench-%s-%d", cfg.Protocol, time.Now().UnixNano())}
 	res.Config.Partitions = info.Partitions
 
-	// Consumption is recorded by the round of the record: the value.
-	var mu sync.Mutex
-	seen := map[string]map[int32]bool{}
-	changed := make(chan struct{}, 1)
-	consumed := func(r *kgo.Record) {
-		mu.Lock()
-		round := string(r.Value)
-		if seen[round] == nil {
-			seen[round] = map[int32]bool{}
-		}
-		seen[round][r.Partition] = true
-		mu.Unlock()
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
+	t := newGroupTracker()
 	produceRound := func(round string) error {
 		var rs []*kgo.Record
 		for _, p := range partitions {
@@ -115,20 +100,21 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 		}
 		return admin.ProduceSync(ctx, rs...).FirstErr()
 	}
-	awaitRound := func(round string) error {
+	// awaitSettled waits until round's record of every partition was
+	// consumed and members members own every partition, each its share.
+	awaitSettled := func(round string, members int) error {
 		deadline := time.NewTimer(cfg.Timeout)
 		defer deadline.Stop()
 		for {
-			mu.Lock()
-			n := len(seen[round])
-			mu.Unlock()
-			if n == len(partitions) {
+			consumed, owned, least := t.state(round)
+			if consumed == len(partitions) && owned == len(partitions) && least >= len(partitions)/members {
 				return nil
 			}
 			select {
-			case <-changed:
+			case <-t.changed:
 			case <-deadline.C:
-				return fmt.Errorf("groups: %d of %d partitions consumed in round %s after %v", n, len(partitions), round, cfg.Timeout)
+				return fmt.Errorf("groups: after %v, %d of %d partitions consumed in round %s, %d owned, the least a member owns %d",
+					cfg.Timeout, consumed, len(partitions), round, owned, least)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -158,10 +144,22 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 	for i := range members {
 		opts := append([]kgo.Opt{
 			kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID(clientID),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { t.assigned(i, ps[cfg.Topic]) }),
+			kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, ps map[string][]int32) {
+				cl.CommitUncommittedOffsets(ctx) // what kgo does without this callback
+				t.revoked(i, ps[cfg.Topic])
+			}),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { t.revoked(i, ps[cfg.Topic]) }),
 			kgo.ConsumerGroup(res.Group), kgo.ConsumeTopics(cfg.Topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 			kgo.SessionTimeout(cfg.SessionTimeout), kgo.HeartbeatInterval(cfg.HeartbeatInterval),
+			// A member given a partition refreshes its metadata, then
+			// fetches it once its fetch in flight returns: kgo spaces
+			// refreshes by MetadataMinAge and long-polls FetchMaxWait (5 s
+			// each by default), which would hide the coordinator's time.
+			kgo.MetadataMinAge(100 * time.Millisecond), kgo.FetchMaxWait(100 * time.Millisecond),
 		}, balancer...)
+		t.joined(i)
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return nil, err
@@ -172,11 +170,11 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 		go func() {
 			defer close(m.done)
 			for mctx.Err() == nil {
-				cl.PollFetches(mctx).EachRecord(consumed)
+				cl.PollFetches(mctx).EachRecord(t.consumed)
 			}
 		}()
 	}
-	if err := awaitRound(join); err != nil {
+	if err := awaitSettled(join, len(members)); err != nil {
 		return nil, err
 	}
 	res.Join = time.Since(start)
@@ -189,11 +187,12 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (*GroupsResult, error) {
 	leaving.stop()
 	<-leaving.done
 	leaving.cl.Close() // leaves the group
+	t.left(len(members))
 	leave := fmt.Sprint("leave-", res.Group)
 	if err := produceRound(leave); err != nil {
 		return nil, fmt.Errorf("groups: produce: %w", err)
 	}
-	if err := awaitRound(leave); err != nil {
+	if err := awaitSettled(leave, len(members)); err != nil {
 		return nil, err
 	}
 	res.Leave = time.Since(leaveStart)
@@ -209,8 +208,106 @@ func (r *GroupsResult) WriteText(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(&b, "groups: %d members, protocol %s, topic %s (%d partitions) at %s, group %s\n",
 		c.Members, c.Protocol, c.Topic, c.Partitions, strings.Join(c.Brokers, ","), r.Group)
-	fmt.Fprintf(&b, "  join:  %.3f s until every partition was consumed\n", r.Join.Seconds())
-	fmt.Fprintf(&b, "  leave: %.3f s from one member's leaving until every partition was consumed again\n", r.Leave.Seconds())
+	fmt.Fprintf(&b, "  join:  %.3f s until every member owned its share of the partitions and every partition was consumed\n", r.Join.Seconds())
+	fmt.Fprintf(&b, "  leave: %.3f s from one member's leaving until the others owned every partition and consumed them again\n", r.Leave.Seconds())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// groupTracker follows the members' partitions, from their assignment
+// callbacks, and the records consumed, by round.
+type groupTracker struct {
+	mu      sync.Mutex
+	owner   map[int32]int             // partition: member
+	owns    map[int]int               // member: partitions owned
+	seen    map[string]map[int32]bool // round: partitions whose record was consumed
+	changed chan struct{}
+}
+
+func newGroupTracker() *groupTracker {
+	return &groupTracker{owner: map[int32]int{}, owns: map[int]int{}, seen: map[string]map[int32]bool{}, changed: make(chan struct{}, 1)}
+}
+
+func (t *groupTracker) notify() {
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (t *groupTracker) assigned(member int, ps []int32) {
+	t.mu.Lock()
+	for _, p := range ps {
+		if old, ok := t.owner[p]; ok {
+			if old == member {
+				continue
+			}
+			t.owns[old]--
+		}
+		t.owner[p] = member
+		t.owns[member]++
+	}
+	t.mu.Unlock()
+	t.notify()
+}
+
+// joined counts a member that owns nothing yet.
+func (t *groupTracker) joined(member int) {
+	t.mu.Lock()
+	t.owns[member] = 0
+	t.mu.Unlock()
+}
+
+func (t *groupTracker) revoked(member int, ps []int32) {
+	t.mu.Lock()
+	for _, p := range ps {
+		if old, ok := t.owner[p]; ok && old == member {
+			delete(t.owner, p)
+			t.owns[member]--
+		}
+	}
+	t.mu.Unlock()
+	t.notify()
+}
+
+// left forgets the members from index members on (gone).
+func (t *groupTracker) left(members int) {
+	t.mu.Lock()
+	for p, m := range t.owner {
+		if m >= members {
+			delete(t.owner, p)
+		}
+	}
+	for m := range t.owns {
+		if m >= members {
+			delete(t.owns, m)
+		}
+	}
+	t.mu.Unlock()
+	t.notify()
+}
+
+func (t *groupTracker) consumed(r *kgo.Record) {
+	t.mu.Lock()
+	round := string(r.Value)
+	if t.seen[round] == nil {
+		t.seen[round] = map[int32]bool{}
+	}
+	t.seen[round][r.Partition] = true
+	t.mu.Unlock()
+	t.notify()
+}
+
+// state returns how many partitions had round's record consumed, how many
+// are owned, and the fewest a member owns.
+func (t *groupTracker) state(round string) (consumed, owned, least int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	least = -1
+	for _, n := range t.owns {
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	return len(t.seen[round]), len(t.owner), least
 }
