@@ -23,9 +23,13 @@ func newBenchGroupsCommand() *cobra.Command {
 		Long: `Produce one record to every partition of --topic, start --members
 consumers of a new group (franz-go clients, --protocol eager (range),
 cooperative (cooperative-sticky) or consumer (KIP-848, assigned by the
-broker)) and time until every partition's record was consumed: the join.
-Then one member leaves (a clean close), a record is produced to every
-partition, and the time until the others consumed them all is the leave.
+broker)) and time until every member owns its share of the partitions (at
+least partitions/members, from the clients' assignment callbacks) and every
+partition's record was consumed: the join. Then one member leaves (a clean
+close), a record is produced to every partition, and the time until the
+others own every partition and consumed those records is the leave. The
+members refresh metadata at most every 100 ms and long-poll fetches for
+100 ms, so that the figures are the group's, not the clients' timers.
 Give the topic at least as many partitions as members.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

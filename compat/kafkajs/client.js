@@ -15,11 +15,16 @@
 // (kafkajs-snappy, kafkajs-lz4). Its zstd plug-in (@kafkajs/zstd) does not
 // build on current Node.js, so zstd is not supported.
 //
-// Consuming: kafkajs's Consumer only runs in a consumer group, which Weir
-// does not serve yet. The consume commands read with the Fetch kafkajs's
+// Consuming: kafkajs's Consumer only runs in a consumer group. The consume
+// commands, which read partitions without a group, use the Fetch kafkajs's
 // consumer uses (its cluster and broker objects, reached through the
 // private symbol kafkajs creates them with): kafkajs's own request encoding,
 // response and record-batch decoding and codecs, without the group.
+//
+// The member command runs kafkajs's Consumer as a member of a consumer group
+// for the group scenario (internal/compat/group_test.go) until stdin closes:
+// its parameters are the first line of stdin, its events JSON lines on stdout
+// (see member below).
 
 'use strict'
 
@@ -84,9 +89,9 @@ function kafkaError(e) {
 const unb64 = s => (s === null ? null : Buffer.from(s, 'base64'))
 const b64 = b => (b === null || b === undefined ? null : Buffer.from(b).toString('base64'))
 
-function client(bootstrap) {
+function client(bootstrap, clientId = 'weir-compat') {
   return new Kafka({
-    clientId: 'weir-compat',
+    clientId,
     brokers: [bootstrap],
     logLevel: logLevel.NOTHING,
     requestTimeout: TIMEOUT,
@@ -339,6 +344,72 @@ function check(got, want) {
   if (got.length !== want.length) throw new Mismatch(`consumed ${got.length} records, want ${want.length}`)
 }
 
+// member runs a member of a consumer group: kafkajs's Consumer, with its
+// only assigner (round robin, eager) and its auto-commit after each batch,
+// until closed resolves (stdin closed); then it gives up what it still owns
+// and disconnects, which leaves the group. Every event is a JSON line on
+// stdout, stamped with the time in microseconds: partitions assigned and
+// revoked (not whole assignments), records consumed, errors. kafkajs says
+// when a rebalance starts (REBALANCING): being eager, the member owns
+// nothing from then until it has joined again (GROUP_JOIN).
+async function member(bootstrap, topic, params, closed) {
+  const owned = new Set()
+  const emit = (event, fields) => {
+    const time = Math.round((performance.timeOrigin + performance.now()) * 1000)
+    process.stdout.write(`${JSON.stringify({ event, time, ...fields })}\n`)
+  }
+  const byNumber = (a, b) => a - b
+  const revoke = partitions => {
+    const given = partitions.filter(p => owned.has(p)).sort(byNumber)
+    given.forEach(p => owned.delete(p))
+    if (given.length > 0) emit('revoked', { partitions: given })
+  }
+  if (params.protocol !== 'eager') throw new Error(`kafkajs has no ${params.protocol} rebalancing`)
+  const consumer = client(bootstrap, params.name).consumer({
+    groupId: params.group,
+    sessionTimeout: params.session_timeout_ms,
+    heartbeatInterval: params.heartbeat_interval_ms,
+    rebalanceTimeout: params.rebalance_timeout_ms,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1000 },
+  })
+  const { REBALANCING, GROUP_JOIN, CRASH } = consumer.events
+  consumer.on(REBALANCING, () => revoke([...owned]))
+  consumer.on(GROUP_JOIN, e => {
+    const assignment = e.payload.memberAssignment[topic] || []
+    revoke([...owned].filter(p => !assignment.includes(p)))
+    const added = assignment.filter(p => !owned.has(p)).sort(byNumber)
+    added.forEach(p => owned.add(p))
+    if (added.length > 0) emit('assigned', { partitions: added })
+  })
+  consumer.on(CRASH, e => emit('error', { message: String(e.payload.error) }))
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      emit('record', { partition, offset: Number(message.offset), value: message.value.toString() })
+    },
+  })
+  await closed
+  revoke([...owned])
+  await consumer.disconnect()
+}
+
+// runMember reads the member's parameters from the first line of stdin and
+// runs it until stdin closes.
+async function runMember(bootstrap, topic) {
+  const lines = require('readline').createInterface({ input: process.stdin })
+  const closed = new Promise(resolve => lines.once('close', resolve))
+  const first = await new Promise(resolve => lines.once('line', resolve))
+  try {
+    await member(bootstrap, topic, JSON.parse(first), closed)
+    finish(0)
+  } catch (e) {
+    console.error(`member: ${e.stack || e}`)
+    finish(1)
+  }
+}
+
 function readStdin() {
   return new Promise((resolve, reject) => {
     const chunks = []
@@ -359,6 +430,7 @@ async function main() {
     console.error('usage: client.js <bootstrap> <topic> <command> < params.json')
     return finish(2)
   }
+  if (command === 'member') return runMember(bootstrap, topic)
   if (!commands[command]) {
     console.error(`unknown command ${command}; commands: ${Object.keys(commands).join(', ')}`)
     return finish(2)

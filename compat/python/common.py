@@ -13,11 +13,20 @@ failed, an exception) it exits non-zero with a message on stderr.
 Records travel as JSON objects: partition, offset, key, value, headers (a
 list of {"key", "value"}), timestamp (milliseconds); bytes in base64, null
 for a null key or value.
+
+The command "member" is different: it runs a member of a consumer group for
+the group scenario (internal/compat/group_test.go) until stdin closes. Its
+parameters are the first line of stdin: group, name (the client ID),
+protocol (eager or cooperative), session_timeout_ms, heartbeat_interval_ms,
+rebalance_timeout_ms. It prints its events as JSON lines (Member), gives up
+what it still owns, commits, leaves the group and exits 0 once stdin closes;
+the suite kills it with SIGKILL to see what the group does without it.
 """
 
 import base64
 import json
 import sys
+import threading
 import time
 import traceback
 
@@ -82,6 +91,64 @@ def deadline(seconds=45):
     return time.monotonic() + seconds
 
 
+class Member:
+    """The reporting side of a group member: each event is a JSON line on
+    stdout, stamped with the time in microseconds (the suite puts the events
+    of all members in order by it). Partitions are reported as they are
+    assigned and revoked, not as whole assignments."""
+
+    def __init__(self):
+        self.owned = set()
+        self._closed = threading.Event()
+        threading.Thread(target=self._watch_stdin, daemon=True).start()
+
+    def _watch_stdin(self):
+        sys.stdin.read()
+        self._closed.set()
+
+    def stopping(self):
+        """Whether stdin closed: the member must stop, commit and leave."""
+        return self._closed.is_set()
+
+    def emit(self, event, **fields):
+        line = json.dumps({"event": event, "time": time.time_ns() // 1000, **fields})
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def assigned(self, partitions):
+        self.owned.update(partitions)
+        self.emit("assigned", partitions=sorted(partitions))
+
+    def revoked(self, partitions, event="revoked"):
+        """Reports those of the partitions the member owns: a client's
+        revocation after give_up() repeats it."""
+        partitions = self.owned.intersection(partitions)
+        if partitions:
+            self.owned.difference_update(partitions)
+            self.emit(event, partitions=sorted(partitions))
+
+    def give_up(self):
+        """Before closing: the member consumes no more, so what it still
+        owns is given up now, whether or not its client says so later."""
+        if self.owned:
+            self.revoked(list(self.owned))
+
+    def record(self, partition, offset, value):
+        self.emit("record", partition=partition, offset=offset, value=value.decode("utf-8", "replace"))
+
+    def error(self, message):
+        self.emit("error", message=message)
+
+
+def run_member(namespace, bootstrap, topic):
+    params = json.loads(sys.stdin.readline())
+    try:
+        namespace["member"](bootstrap, topic, params, Member())
+    except Exception:  # noqa: BLE001 -- any failure is reported with its trace
+        traceback.print_exc()
+        sys.exit("member: the client failed")
+
+
 # COMMANDS are what every client script defines, each a function of
 # (bootstrap, topic, params) returning what to report.
 COMMANDS = ("version", "create", "produce", "consume", "offsets_for_times", "consume_from",
@@ -95,6 +162,9 @@ def main(namespace):
     if len(sys.argv) != 4:
         sys.exit(f"usage: {sys.argv[0]} <bootstrap> <topic> <command>")
     bootstrap, topic, command = sys.argv[1:]
+    if command == "member":
+        run_member(namespace, bootstrap, topic)
+        return
     if command not in commands:
         sys.exit(f"unknown command {command!r}; commands: {', '.join(sorted(commands))}")
     params = json.load(sys.stdin)

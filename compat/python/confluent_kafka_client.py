@@ -4,7 +4,9 @@
 Usage: confluent_kafka_client.py <bootstrap> <topic> <command> < params.json
 (common.py describes the protocol). Consumption assigns partitions with
 explicit offsets: librdkafka requires a group.id, but assign() joins no group
-and, with enable.auto.commit off, nothing is committed.
+and, with enable.auto.commit off, nothing is committed. The member command
+is a member of a consumer group, with the range (eager) or
+cooperative-sticky assignor.
 """
 
 import time
@@ -202,6 +204,49 @@ def alter_configs(bootstrap, topic, params):
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config=params["configs"])
     wait(admin.alter_configs([resource]))
     return {}
+
+
+STRATEGIES = {"eager": "range", "cooperative": "cooperative-sticky"}
+
+
+def member(bootstrap, topic, params, m):
+    """A member of a consumer group (common.Member): librdkafka's
+    auto-commit of what poll() returned, and its final commit in close()."""
+    c = Consumer(config(
+        bootstrap,
+        **{
+            "client.id": params["name"],
+            "group.id": params["group"],
+            "partition.assignment.strategy": STRATEGIES[params["protocol"]],
+            "session.timeout.ms": params["session_timeout_ms"],
+            "heartbeat.interval.ms": params["heartbeat_interval_ms"],
+            "max.poll.interval.ms": params["rebalance_timeout_ms"],  # librdkafka's rebalance timeout
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": True,
+            "auto.commit.interval.ms": 1000,
+            "fetch.wait.max.ms": 250,
+        },
+    ))
+
+    def partitions(tps):
+        return [tp.partition for tp in tps if tp.topic == topic]
+
+    c.subscribe(
+        [topic],
+        on_assign=lambda _, tps: m.assigned(partitions(tps)),
+        on_revoke=lambda _, tps: m.revoked(partitions(tps)),
+        on_lost=lambda _, tps: m.revoked(partitions(tps), "lost"),
+    )
+    while not m.stopping():
+        msg = c.poll(0.1)
+        if msg is None:
+            continue
+        if msg.error() is not None:
+            m.error(msg.error().str())
+            continue
+        m.record(msg.partition(), msg.offset(), msg.value())
+    m.give_up()
+    c.close()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 Usage: kafka_python_client.py <bootstrap> <topic> <command> < params.json
 (common.py describes the protocol). kafka-python guesses the broker's version
 from ApiVersions; it needs no api_version hint against Weir. Consumption
-assigns partitions with group_id=None: no group API is used. The snappy, lz4
-and zstd codecs need python3-snappy, python3-lz4 and python3-zstandard.
+assigns partitions with group_id=None: no group API is used, but for the
+member command, a member of a consumer group (range assignor, eager). The
+snappy, lz4 and zstd codecs need python3-snappy, python3-lz4 and
+python3-zstandard.
 """
 
 import contextlib
@@ -13,8 +15,9 @@ import time
 
 import kafka
 import kafka.errors as errors
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 
 import common
 
@@ -212,6 +215,42 @@ def alter_configs(bootstrap, topic, params):
     for code, message, _type, _name in response.resources:
         raise_for_code(code, message)
     return {}
+
+
+def member(bootstrap, topic, params, m):
+    """A member of a consumer group (common.Member), with the range
+    assignor: kafka-python's auto-commit, and its final commit in close()."""
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, revoked):
+            m.revoked([tp.partition for tp in revoked if tp.topic == topic])
+
+        def on_partitions_assigned(self, assigned):
+            m.assigned([tp.partition for tp in assigned if tp.topic == topic])
+
+    if params["protocol"] != "eager":
+        raise ValueError(f"kafka-python has no {params['protocol']} rebalancing")
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        client_id=params["name"],
+        group_id=params["group"],
+        partition_assignment_strategy=[RangePartitionAssignor],
+        session_timeout_ms=params["session_timeout_ms"],
+        heartbeat_interval_ms=params["heartbeat_interval_ms"],
+        max_poll_interval_ms=params["rebalance_timeout_ms"],  # kafka-python's rebalance timeout
+        auto_offset_reset="earliest",
+        enable_auto_commit=True,
+        auto_commit_interval_ms=1000,
+        fetch_max_wait_ms=250,
+        request_timeout_ms=TIMEOUT_MS + 5000,  # must exceed the session timeout
+    )
+    c.subscribe([topic], listener=Listener())
+    while not m.stopping():
+        for records in c.poll(timeout_ms=100).values():
+            for r in records:
+                m.record(r.partition, r.offset, r.value)
+    m.give_up()
+    c.close(autocommit=True)
 
 
 if __name__ == "__main__":

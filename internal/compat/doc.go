@@ -16,6 +16,9 @@
 //	configs/describe           DescribeConfigs of a topic
 //	configs/alter              the client's way of changing a topic's config
 //	errors/<case>              a bad request and the Kafka error the client reports
+//	group/<protocol>/<step>    the client's consumer group (eager, cooperative or
+//	                           KIP-848): members joining and leaving, a member
+//	                           killed, committed offsets across broker restarts
 //
 // The Go clients (franz-go, sarama, segmentio/kafka-go) run in the test
 // process. kcat, the Python clients (confluent-kafka and kafka-python, from
@@ -27,6 +30,17 @@
 // a client produced is read back with franz-go, and what a client consumed
 // was produced with franz-go and is compared byte for byte.
 //
+// The group rows come from one scenario per client and protocol
+// (group_test.go), against a broker of its own that is a weir serve
+// process (serve_test.go), since the scenario kills it: three members of
+// one group, run by the client under test, report their assignments,
+// revocations and records (script members as JSON lines, the Go clients'
+// from their callbacks) to a log (group_log_test.go) that puts them in
+// order and checks that no partition had two live owners and that every
+// record was consumed; one member is killed (a Go client by cutting its
+// connections, killswitch_test.go), one leaves, and the committed offsets
+// must survive restarts of the broker, graceful and not.
+//
 // A client whose runtime is missing (kcat, a Python module, node or
 // compat/kafkajs/node_modules) is skipped, except under CI (CI=true), where
 // it fails the test: .ci/run installs them all.
@@ -34,5 +48,5 @@
 // Running the whole suite with -doc rewrites docs/compatibility.md from the
 // outcomes:
 //
-//	go test -count=1 -timeout 10m ./internal/compat/ -args -doc
+//	go test -count=1 -timeout 15m ./internal/compat/ -args -doc
 package compat

@@ -20,6 +20,8 @@ func TestFranzGo(t *testing.T) {
 	runSuite(t, &client{
 		name:         "franz-go",
 		pastEndIsEnd: true,
+		groups:       franzGroups,
+		groupCommits: "kgo autocommits every second and, polling with BlockRebalanceOnPoll, commits what it polled (CommitUncommittedOffsets) in OnPartitionsRevoked, which leaving the group calls.",
 		notes: map[string]string{
 			"consume-by-timestamp": "kadm's ListOffsetsAfterMilli gives the end offset, not -1, for a time after every record.",
 			"configs/alter":        "franz-go: kadm's AlterTopicConfigs sends IncrementalAlterConfigs.",

@@ -49,6 +49,10 @@ type groupLog struct {
 		// events of theirs (an abandoned Go client's callbacks) are
 		// dropped.
 		ended map[string]int64
+		// last is the time of each member's last event: a member's events
+		// are in the order it reported them, so one that comes with the
+		// same time as the one before is put a microsecond after it.
+		last map[string]int64
 		// problems are reports that cannot be right whatever the order
 		// of events: a record whose value is not the one produced at its
 		// offset, a line a script should not have printed.
@@ -59,8 +63,9 @@ type groupLog struct {
 }
 
 func newGroupLog(topic string) *groupLog {
-	l := &groupLog{topic: topic, start: time.Now()}
+	l := &groupLog{topic: topic, start: time.Now().Truncate(time.Microsecond)}
 	l.mu.ended = map[string]int64{}
+	l.mu.last = map[string]int64{}
 	l.mu.changed = make(chan struct{})
 	return l
 }
@@ -85,8 +90,15 @@ func (l *groupLog) add(member string, e memberEvent) {
 	if end, ok := l.mu.ended[member]; ok && e.Time > end {
 		return
 	}
+	if last := l.mu.last[member]; e.Time <= last {
+		e.Time = last + 1
+	}
 	switch e.Event {
-	case "assigned", "revoked", "lost", "error":
+	case "assigned", "revoked", "lost":
+		if len(e.Partitions) == 0 {
+			return // some clients report every rebalance, changed or not
+		}
+	case "error":
 	case "record":
 		if want := l.recordValue(e.Partition, e.Offset); e.Value != want {
 			l.mu.problems = append(l.mu.problems, fmt.Sprintf("%s consumed %q at partition %d offset %d, where %q was produced", member, e.Value, e.Partition, e.Offset, want))
@@ -96,6 +108,7 @@ func (l *groupLog) add(member string, e memberEvent) {
 		return
 	}
 	l.mu.events = append(l.mu.events, e)
+	l.mu.last[member] = e.Time
 	close(l.mu.changed)
 	l.mu.changed = make(chan struct{})
 }
@@ -115,6 +128,7 @@ func (l *groupLog) end(member string) {
 	t := now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	t = max(t, l.mu.last[member]+1)
 	l.mu.ended[member] = t
 	l.mu.events = append(l.mu.events, memberEvent{Event: "ended", Time: t, member: member})
 	close(l.mu.changed)
@@ -257,6 +271,9 @@ func (l *groupLog) wait(ctx context.Context, timeout time.Duration, what string,
 	defer timer.Stop()
 	for {
 		s, changed := l.state()
+		if len(s.problems) > 0 {
+			return fmt.Errorf("%s: %s", what, strings.Join(s.problems, "; "))
+		}
 		why := cond(s)
 		if why == "" {
 			return nil
@@ -269,4 +286,25 @@ func (l *groupLog) wait(ctx context.Context, timeout time.Duration, what string,
 			return fmt.Errorf("%s: %w: %s", what, ctx.Err(), why)
 		}
 	}
+}
+
+// timeline lists the ownership events in order of time, to show what
+// happened when a scenario fails.
+func (l *groupLog) timeline() string {
+	l.mu.Lock()
+	events := slices.Clone(l.mu.events)
+	l.mu.Unlock()
+	sort.SliceStable(events, func(i, j int) bool { return events[i].Time < events[j].Time })
+	var b strings.Builder
+	for _, e := range events {
+		switch e.Event {
+		case "record":
+			continue
+		case "error":
+			fmt.Fprintf(&b, "%s %s error: %s\n", l.since(e.Time), e.member, e.Message)
+		default:
+			fmt.Fprintf(&b, "%s %s %s %v\n", l.since(e.Time), e.member, e.Event, e.Partitions)
+		}
+	}
+	return b.String()
 }

@@ -18,8 +18,14 @@ import (
 func TestKafkaGo(t *testing.T) {
 	t.Parallel()
 	runSuite(t, &client{
-		name:        "kafka-go",
-		emptyAsNull: true,
+		name:         "kafka-go",
+		emptyAsNull:  true,
+		groups:       map[string]groupClient{"eager": kafkaGoGroup{}},
+		groupCommits: "ConsumerGroup generations, each partition read by a Reader of its own; every message committed with Generation.CommitOffsets; ConsumerGroup.Close leaves the group.",
+		groupLacks: map[string]string{
+			"cooperative": "kafka-go 0.4 rebalances eagerly only.",
+			"kip848":      "kafka-go 0.4 has no KIP-848 consumer.",
+		},
 		notes: map[string]string{
 			"consume/none":         kafkaGoEmptyNote,
 			"consume/gzip":         kafkaGoEmptyNote,

@@ -21,9 +21,16 @@ func TestKafkajs(t *testing.T) {
 	}
 	requireTool(t, err)
 	const noZstd = "kafkajs has no zstd codec of its own and its plug-in, @kafkajs/zstd 0.1.1, does not build on current Node.js (its native cppzst 2.0.6 fails to compile on Node 20)."
-	const viaFetch = "kafkajs consumes only in a consumer group (issue 4): the script reads with the Fetch kafkajs's consumer uses (its internal cluster and broker objects), so this checks kafkajs's fetch, record decoding and codecs, not its Consumer."
+	const viaFetch = "kafkajs's Consumer only runs in a consumer group, and this reads partitions without one: the script reads with the Fetch kafkajs's consumer uses (its internal cluster and broker objects), so this checks kafkajs's fetch, record decoding and codecs; the group rows check its Consumer."
+	script := []string{node, filepath.Join(dir, "client.js")}
 	runSuite(t, &client{
-		name: "kafkajs",
+		name:         "kafkajs",
+		groups:       scriptGroups(script, "eager"),
+		groupCommits: "consumer.run's auto-commit after each batch; disconnect() leaves the group.",
+		groupLacks: map[string]string{
+			"cooperative": "kafkajs 2.2 rebalances eagerly only (its one assigner is round robin).",
+			"kip848":      "kafkajs 2.2 has no KIP-848 consumer.",
+		},
 		lacks: map[string]string{
 			"produce/zstd":         noZstd,
 			"consume/zstd":         noZstd,
@@ -38,7 +45,5 @@ func TestKafkajs(t *testing.T) {
 			"errors/create-existing": "kafkajs's createTopics resolves false, rather than failing, when the topic exists: the script reports that as TOPIC_ALREADY_EXISTS.",
 		},
 		pastEndIsEnd: true,
-	}, func(addr string) driver {
-		return &scriptDriver{argv: []string{node, filepath.Join(dir, "client.js")}, addr: addr}
-	})
+	}, func(addr string) driver { return &scriptDriver{argv: script, addr: addr} })
 }

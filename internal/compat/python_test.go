@@ -18,8 +18,10 @@ func TestConfluentKafka(t *testing.T) {
 	script := filepath.Join(compatDir(), "python", "confluent_kafka_client.py")
 	runSuite(t, &client{
 		name:                    "confluent-kafka",
-		blocked:                 librdkafkaBlocked,
 		skipsUselessCompression: true,
+		groups:                  scriptGroups([]string{python, script}, "eager", "cooperative"),
+		groupLacks:              map[string]string{"kip848": librdkafkaNoKIP848},
+		groupCommits:            "enable.auto.commit (every second) of what poll() returned, and close(), which commits and leaves the group.",
 		notes: map[string]string{
 			"consume/none":              confluentConsumeNote,
 			"configs/describe":          "confluent-kafka 1.7 describes every config of a resource; the script picks the ones asked for.",
@@ -29,12 +31,8 @@ func TestConfluentKafka(t *testing.T) {
 	}, func(addr string) driver { return &scriptDriver{argv: []string{python, script}, addr: addr} })
 }
 
-// librdkafkaBlocked lists what librdkafka (confluent-kafka, kcat) cannot do
-// against Weir until a later issue lands.
-var librdkafkaBlocked = map[string]string{
-	"produce/lz4": "librdkafka 2.0 compresses lz4 only when the broker advertises FindCoordinator v0 (its test for Kafka 0.8.2), " +
-		"which Weir advertises once it has consumer groups (issue 4); until then it sends lz4 batches uncompressed, and the records arrive intact.",
-}
+// librdkafkaNoKIP848 says why librdkafka's KIP-848 consumer is not run.
+const librdkafkaNoKIP848 = "librdkafka 2.0 (Debian's) has no KIP-848 consumer: group.protocol=consumer came in librdkafka 2.4 (early access) and is generally available from 2.12."
 
 const confluentConsumeNote = "Consumer.assign() with explicit offsets: group.id is set (librdkafka requires it) but no group is joined and enable.auto.commit is off, so no group API is used."
 
@@ -50,7 +48,13 @@ func TestKafkaPython(t *testing.T) {
 	}
 	script := filepath.Join(compatDir(), "python", "kafka_python_client.py")
 	runSuite(t, &client{
-		name: "kafka-python",
+		name:         "kafka-python",
+		groups:       scriptGroups([]string{python, script}, "eager"),
+		groupCommits: "enable_auto_commit (every second), and close(autocommit=True), which commits and leaves the group.",
+		groupLacks: map[string]string{
+			"cooperative": "kafka-python 2.0 rebalances eagerly only (its sticky assignor too).",
+			"kip848":      "kafka-python 2.0 has no KIP-848 consumer.",
+		},
 		lacks: map[string]string{
 			"errors/produce-invalid-topic": "kafka-python 2.0 logs the broker's INVALID_TOPIC_EXCEPTION from Metadata (\"'...' is not a valid topic name\") but keeps waiting for the topic until max_block_ms, then raises KafkaTimeoutError: it never reports the code.",
 		},

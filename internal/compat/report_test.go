@@ -26,6 +26,9 @@ const (
 	passes
 	notSupported
 	fails
+	// notTested: the client can, but the suite does not run it (the note
+	// says why).
+	notTested
 )
 
 // outcome is how one feature went for one client.
@@ -59,6 +62,7 @@ func recordVersion(client, version string) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	removeWeirBinary()
 	if *writeDoc {
 		if err := os.WriteFile(docPath, renderDoc(), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -66,6 +70,16 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// tableRows are the features of the table, in order: the suite's, then
+// the group scenario's.
+func tableRows() []string {
+	var rows []string
+	for _, f := range features() {
+		rows = append(rows, f.name)
+	}
+	return append(rows, groupRows()...)
 }
 
 // renderDoc fills testdata/compatibility.md.tmpl with the table of
@@ -96,10 +110,10 @@ func renderDoc() []byte {
 		fmt.Fprintf(&table, " %s |", c)
 	}
 	table.WriteString("\n| --- |" + strings.Repeat(" --- |", len(clientOrder)) + "\n")
-	for _, f := range features() {
-		fmt.Fprintf(&table, "| `%s` |", f.name)
+	for _, row := range tableRows() {
+		fmt.Fprintf(&table, "| `%s` |", row)
 		for _, c := range clientOrder {
-			o, ran := outcomes.byClient[c][f.name]
+			o, ran := outcomes.byClient[c][row]
 			switch {
 			case !ran:
 				table.WriteString(" not run |")
@@ -107,6 +121,8 @@ func renderDoc() []byte {
 				fmt.Fprintf(&table, " pass%s |", ref(o.note))
 			case o.status == notSupported:
 				fmt.Fprintf(&table, " not supported%s |", ref(o.note))
+			case o.status == notTested:
+				fmt.Fprintf(&table, " not tested%s |", ref(o.note))
 			default:
 				fmt.Fprintf(&table, " **fails**%s |", ref(o.note))
 			}

@@ -21,7 +21,12 @@ var saramaVersion = sarama.V4_0_0_0
 func TestSarama(t *testing.T) {
 	t.Parallel()
 	runSuite(t, &client{
-		name: "sarama",
+		name:         "sarama",
+		groups:       saramaGroups,
+		groupCommits: "ConsumerGroup with MarkMessage for every message: sarama commits the marks every second, when a session ends and when it closes (which leaves the group).",
+		groupLacks: map[string]string{
+			"kip848": "sarama 1.61 has no KIP-848 consumer (ConsumerGroupHeartbeat).",
+		},
 		notes: map[string]string{
 			"configs/alter":             "sarama: ClusterAdmin.IncrementalAlterConfig.",
 			"errors/fetch-out-of-range": "sarama checks the offset with ListOffsets when a partition consumer starts and returns OFFSET_OUT_OF_RANGE itself, before any fetch.",

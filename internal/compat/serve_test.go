@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,8 +36,14 @@ func weirBinary() (string, error) {
 		}
 		weirBuild.dir = dir
 		path := filepath.Join(dir, "weir")
+		args := []string{"build", "-o", path}
+		if raceEnabled() {
+			// The packages are compiled so already, and the broker's
+			// races show (raceReport).
+			args = append(args, "-race")
+		}
 		// go test puts its own go first in PATH.
-		cmd := exec.Command("go", "build", "-o", path, "github.com/weir-io/weir/cmd/weir")
+		cmd := exec.Command("go", append(args, "github.com/weir-io/weir/cmd/weir")...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			weirBuild.err = fmt.Errorf("go build ./cmd/weir: %v: %s", err, tail(string(out), 2000))
 			return
@@ -44,6 +51,21 @@ func weirBinary() (string, error) {
 		weirBuild.path = path
 	})
 	return weirBuild.path, weirBuild.err
+}
+
+// raceEnabled reports whether the test binary was built with the race
+// detector.
+func raceEnabled() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
 
 // removeWeirBinary removes what weirBinary built.
@@ -153,13 +175,23 @@ func (w *weirProcess) kill() {
 }
 
 // logTail keeps the last lines a process wrote, to say what it did when
-// something fails.
+// something fails, and the first data race it reported, if it was built
+// with the race detector.
 type logTail struct {
 	mu    sync.Mutex
 	lines []string
+	// race is the first race report; racing is set while its lines come.
+	race   []string
+	racing bool
 }
 
 const logTailLines = 40
+
+// raceStart and raceEnd open and close a report of the race detector.
+const (
+	raceStart = "WARNING: DATA RACE"
+	raceEnd   = "=================="
+)
 
 func (l *logTail) add(line string) {
 	l.mu.Lock()
@@ -168,6 +200,22 @@ func (l *logTail) add(line string) {
 	if len(l.lines) > logTailLines {
 		l.lines = l.lines[len(l.lines)-logTailLines:]
 	}
+	switch {
+	case line == raceStart && len(l.race) == 0:
+		l.racing = true
+	case line == raceEnd && l.racing:
+		l.racing = false
+	}
+	if l.racing {
+		l.race = append(l.race, line)
+	}
+}
+
+// raceReport is the first data race the process reported, "" if none.
+func (l *logTail) raceReport() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.race, "\n")
 }
 
 func (l *logTail) tail() string {

@@ -48,6 +48,16 @@ type client struct {
 	// pastEndIsEnd is set when, for a time after every record, the
 	// client's offset lookup gives the end offset rather than Kafka's -1.
 	pastEndIsEnd bool
+	// groups maps the rebalance protocols the client's consumer groups
+	// have (groupProtocols) to what starts their members; groupLacks
+	// maps the protocols it does not have to the reason, and
+	// groupUntested those it has that the suite does not run.
+	groups        map[string]groupClient
+	groupLacks    map[string]string
+	groupUntested map[string]string
+	// groupCommits says how the client's group members commit: the note
+	// of its commit-restart rows.
+	groupCommits string
 }
 
 // consumed narrows a data set that the suite produces for the client to
@@ -138,25 +148,31 @@ func runSuite(t *testing.T, c *client, newDriver func(addr string) driver) {
 			ctx, cancel := context.WithTimeout(context.Background(), featureTimeout)
 			defer cancel()
 			topic := strings.ReplaceAll(f.name, "/", "-")
-			err := f.run(ctx, e, c, d, topic)
-			why, blocked := c.blocked[f.name]
-			switch {
-			case err != nil && blocked:
-				recordOutcome(c.name, f.name, outcome{status: fails, note: why})
-				t.Skipf("fails until %s (%v)", why, err)
-			case err != nil:
-				note := err.Error()
-				if why := c.explain[f.name]; why != "" {
-					note = why
-				}
-				recordOutcome(c.name, f.name, outcome{status: fails, note: note})
-				t.Fatal(err)
-			case blocked:
-				t.Errorf("passes now, though listed as blocked (%s): remove it from the client's blocked features", why)
-			}
-			recordOutcome(c.name, f.name, outcome{status: passes, note: c.notes[f.name]})
+			report(t, c, f.name, f.run(ctx, e, c, d, topic))
 		})
 	}
+	runGroups(t, c)
+}
+
+// report records the outcome of a feature, err nil when it passed, and
+// fails the test unless it passed or is blocked.
+func report(t *testing.T, c *client, feature string, err error) {
+	why, blocked := c.blocked[feature]
+	switch {
+	case err != nil && blocked:
+		recordOutcome(c.name, feature, outcome{status: fails, note: why})
+		t.Skipf("fails until %s (%v)", why, err)
+	case err != nil:
+		note := err.Error()
+		if why := c.explain[feature]; why != "" {
+			note = why
+		}
+		recordOutcome(c.name, feature, outcome{status: fails, note: note})
+		t.Fatal(err)
+	case blocked:
+		t.Errorf("passes now, though listed as blocked (%s): remove it from the client's blocked features", why)
+	}
+	recordOutcome(c.name, feature, outcome{status: passes, note: c.notes[feature]})
 }
 
 // base is the timestamp of the first record of a data set: an hour ago,
