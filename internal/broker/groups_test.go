@@ -437,3 +437,60 @@ func TestGroupBadInput(t *testing.T) {
 		t.Errorf("delete %s: %v", group.OffsetsTopic, resp[group.OffsetsTopic].Err)
 	}
 }
+
+// TestConsumerGroupRegex: a KIP-848 member subscribed by regular
+// expression gets the matching topics, and one created later too.
+func TestConsumerGroupRegex(t *testing.T) {
+	b := startBroker(t, Config{Groups: testGroups()})
+	admin := adminClient(t, b)
+	ctx := context.Background()
+	for _, topic := range []string{"metrics-a", "other"} {
+		if _, err := admin.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	owned := map[string]int{}
+	cl := client(t, b, kgo.ConsumerGroup("re"), kgo.ConsumeRegex(), kgo.ConsumeTopics("metrics-.*"),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.ServerSideBalancer(), kgo.MetadataMinAge(100*time.Millisecond),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			mu.Lock()
+			defer mu.Unlock()
+			for topic, list := range ps {
+				owned[topic] += len(list)
+			}
+		}))
+	deadline := time.Now().Add(30 * time.Second)
+	created := false
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		cl.PollFetches(pollCtx)
+		cancel()
+		mu.Lock()
+		a, bb, other := owned["metrics-a"], owned["metrics-b"], owned["other"]
+		mu.Unlock()
+		if other != 0 {
+			t.Fatalf("assigned %d partitions of a topic the expression does not match", other)
+		}
+		if a == 2 && !created {
+			if _, err := admin.CreateTopic(ctx, 3, 1, nil, "metrics-b"); err != nil {
+				t.Fatal(err)
+			}
+			created = true
+		}
+		if a == 2 && bb == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("owned %v", owned)
+		}
+	}
+	described, err := admin.DescribeConsumerGroups(ctx, "re")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := described["re"]
+	if g.Err != nil || len(g.Members) != 1 || g.State != "Stable" {
+		t.Errorf("described %+v", g)
+	}
+}
