@@ -196,6 +196,8 @@ func startOffsetsChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A failing round must not leave its child serving.
+	t.Cleanup(func() { cmd.Process.Kill() })
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
