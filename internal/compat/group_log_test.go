@@ -77,12 +77,14 @@ func (l *groupLog) recordValue(partition int32, offset int64) string {
 	return fmt.Sprintf("%s/%d/%d", l.topic, partition, offset)
 }
 
-func now() int64 { return time.Now().UnixMicro() }
+// nowMicros is the time in microseconds since the Unix epoch, as events
+// carry it.
+func nowMicros() int64 { return time.Now().UnixMicro() }
 
 // add records an event of a member, stamped now if it has no time.
 func (l *groupLog) add(member string, e memberEvent) {
 	if e.Time == 0 {
-		e.Time = now()
+		e.Time = nowMicros()
 	}
 	e.member = member
 	l.mu.Lock()
@@ -98,6 +100,7 @@ func (l *groupLog) add(member string, e memberEvent) {
 		if len(e.Partitions) == 0 {
 			return // some clients report every rebalance, changed or not
 		}
+		e.Partitions = slices.Sorted(slices.Values(e.Partitions))
 	case "error":
 	case "record":
 		if want := l.recordValue(e.Partition, e.Offset); e.Value != want {
@@ -125,7 +128,7 @@ func (l *groupLog) problem(format string, args ...any) {
 // end records that a member was stopped or killed now: from then on it
 // owns nothing, and what it still reports is dropped.
 func (l *groupLog) end(member string) {
-	t := now()
+	t := nowMicros()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t = max(t, l.mu.last[member]+1)

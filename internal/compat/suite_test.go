@@ -126,7 +126,8 @@ func features() []feature {
 }
 
 // runSuite runs every feature against one client, each as a subtest, on a
-// broker of its own, and records the outcomes for docs/compatibility.md.
+// broker of its own, and the group scenario alongside (startGroups), and
+// records the outcomes for docs/compatibility.md.
 // newDriver makes the client's driver for the broker's address.
 func runSuite(t *testing.T, c *client, newDriver func(addr string) driver) {
 	e := newEnv(t)
@@ -139,6 +140,8 @@ func runSuite(t *testing.T, c *client, newDriver func(addr string) driver) {
 	}
 	recordVersion(c.name, v)
 	t.Logf("%s", v)
+	groupsDone := startGroups(t, c)
+	defer groupsDone()
 	for _, f := range features() {
 		t.Run(f.name, func(t *testing.T) {
 			if why, ok := c.lacks[f.name]; ok {
@@ -151,7 +154,6 @@ func runSuite(t *testing.T, c *client, newDriver func(addr string) driver) {
 			report(t, c, f.name, f.run(ctx, e, c, d, topic))
 		})
 	}
-	runGroups(t, c)
 }
 
 // report records the outcome of a feature, err nil when it passed, and

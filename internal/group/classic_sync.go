@@ -48,6 +48,15 @@ func (c *Coordinator) SyncGroup(now time.Time, req *kmsg.SyncGroupRequest, reply
 	case statePreparingRebalance:
 		fail(kerr.RebalanceInProgress.Code)
 	case stateCompletingRebalance:
+		if old := m.sync; old != nil {
+			// A second SyncGroup while the first waits: the first is
+			// superseded, as a second JoinGroup supersedes the first.
+			c.later(func() {
+				resp := syncResponse(old.req)
+				resp.ErrorCode = kerr.RebalanceInProgress.Code
+				old.reply(resp)
+			})
+		}
 		m.sync = &waitingSync{req: req, reply: reply}
 		m.synced = true
 		m.expires = now.Add(m.sessionTimeout)

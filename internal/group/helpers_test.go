@@ -114,15 +114,20 @@ func (h *harness) member(group string) *reply[*kmsg.JoinGroupResponse] {
 }
 
 func (h *harness) sync(group, member string, generation int32, assignments map[string]string) *reply[*kmsg.SyncGroupResponse] {
+	r := &reply[*kmsg.SyncGroupResponse]{}
+	h.c.SyncGroup(h.now, syncReq(group, member, generation, assignments), r.set)
+	return r
+}
+
+// syncReq is a v5 consumer SyncGroup.
+func syncReq(group, member string, generation int32, assignments map[string]string) *kmsg.SyncGroupRequest {
 	req := kmsg.NewPtrSyncGroupRequest()
 	req.Version, req.Group, req.MemberID, req.Generation = 5, group, member, generation
 	req.ProtocolType, req.Protocol = kmsg.StringPtr("consumer"), kmsg.StringPtr("range")
 	for id, a := range assignments {
 		req.GroupAssignment = append(req.GroupAssignment, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: []byte(a)})
 	}
-	r := &reply[*kmsg.SyncGroupResponse]{}
-	h.c.SyncGroup(h.now, req, r.set)
-	return r
+	return req
 }
 
 func (h *harness) heartbeat(group, member string, generation int32) int16 {
