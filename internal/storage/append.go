@@ -19,6 +19,10 @@ type AppendResult struct {
 	LogAppendTime int64
 	// LogStart is the partition's log start offset after the append.
 	LogStart int64
+	// Duplicate: the batch repeats one of its idempotent producer's last
+	// batches (a retry); nothing was written, and the offsets are the
+	// original's.
+	Duplicate bool
 
 	end uint64 // log position just past the entry
 }
@@ -58,6 +62,27 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	if p.mu.deleted {
 		return AppendResult{}, fmt.Errorf("%w: %s/%d was deleted", ErrUnknownTopicOrPartition, p.topic.name, p.index)
 	}
+	var producer *producerState
+	if idempotent(h) {
+		old := p.mu.producers[h.ProducerID]
+		if old != nil {
+			if dup, ok := old.duplicateOf(h); ok {
+				result.BaseOffset, result.LastOffset, result.LogStart = dup.base, dup.last, p.mu.logStart
+				result.Duplicate = true
+				// The original is at or before the last batch: waiting for
+				// that to be durable covers it.
+				result.end = p.mu.last.position + uint64(p.mu.last.size)
+				return result, nil
+			}
+		}
+		if err := old.check(h); err != nil {
+			return AppendResult{}, err
+		}
+		producer = &producerState{epoch: h.ProducerEpoch}
+		if old != nil {
+			producer.epoch, producer.batches = old.epoch, append([]producerBatch(nil), old.batches...)
+		}
+	}
 	base := p.mu.logEnd
 	recordbatch.SetBaseOffset(batch, base)
 	// One node, one leader epoch, as Metadata and OffsetForLeaderEpoch say.
@@ -72,8 +97,17 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 		return AppendResult{}, logError("append", err)
 	}
 	ie := indexEntry{base: base, position: pos, size: uint32(size), lastDelta: h.LastOffsetDelta, maxTs: h.MaxTimestamp, appendTime: now}
-	if err := p.indexLocked(ie); err != nil {
+	if producer != nil {
+		producer.add(h, base, now)
+	}
+	if err := p.indexLocked(ie, h.ProducerID, producer); err != nil {
 		return AppendResult{}, fmt.Errorf("%w: index batch: %v", ErrStorage, err)
+	}
+	if producer != nil {
+		if p.mu.producers == nil {
+			p.mu.producers = make(map[int64]*producerState)
+		}
+		p.mu.producers[h.ProducerID] = producer
 	}
 	p.addedLocked(ie)
 	e.addLive(pos, int64(size))
@@ -83,14 +117,20 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	return result, nil
 }
 
-// indexLocked writes the index entry of a new batch, and a time index
-// entry when it raises the running max timestamp.
+// indexLocked writes the index entry of a new batch, a time index entry
+// when it raises the running max timestamp, and the new state of the
+// batch's producer (producer nil: the batch has none).
 // REQUIRES: p.mu is held.
-func (p *Partition) indexLocked(ie indexEntry) error {
+func (p *Partition) indexLocked(ie indexEntry, producerID int64, producer *producerState) error {
 	b := p.e.db.NewBatch()
 	defer b.Close()
 	if err := putIndex(b, p.id, ie); err != nil {
 		return err
+	}
+	if producer != nil {
+		if err := b.Set(producerKey(p.id, producerID), encodeProducerState(producer), nil); err != nil {
+			return err
+		}
 	}
 	raised := ie.maxTs > p.mu.runningMax
 	if raised {

@@ -328,6 +328,10 @@ func dropPartition(b *pebble.Batch, pid uint64) ([]indexEntry, error) {
 	if err := b.DeleteRange(lo, hi, nil); err != nil {
 		return nil, err
 	}
+	lo, hi = partitionRange(prefixProducer, pid)
+	if err := b.DeleteRange(lo, hi, nil); err != nil {
+		return nil, err
+	}
 	return entries, b.Delete(partitionKey(pid), nil)
 }
 

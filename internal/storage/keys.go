@@ -21,6 +21,8 @@ package storage
 //	    + uint64 running max      raised the partition's running maximum
 //	      timestamp ^ 1<<63       timestamp to this value. Value: int64
 //	                            base offset.
+//	"r" + uint64 partition id   an idempotent producer's state (producers.go)
+//	    + int64 producer id
 
 import (
 	"encoding/binary"

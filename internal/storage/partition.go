@@ -41,6 +41,9 @@ type Partition struct {
 		cleanedUpTo int64      // compaction ran over [logStart, cleanedUpTo)
 		dirtyBytes  int64      // bytes of batches at or after cleanedUpTo
 		deleted     bool
+		// producers are the idempotent producers' states (producers.go),
+		// by producer id; nil until the first.
+		producers map[int64]*producerState
 	}
 }
 

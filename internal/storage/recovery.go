@@ -82,6 +82,9 @@ func (e *Engine) recover(rebuild bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: scan index: %v", errIndex, err)
 	}
+	if err := e.loadProducers(); err != nil {
+		return fmt.Errorf("%w: load producer states: %v", errIndex, err)
+	}
 
 	// So that a second crash replays nothing. A failure (a full disk) does
 	// not stop the engine from serving: the next checkpoint tries again.
@@ -253,6 +256,11 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 			lastDelta: h.LastOffsetDelta, maxTs: h.MaxTimestamp, appendTime: appendTime}
 		if err := putIndex(r.b, entry.Partition, ie); err != nil {
 			return err
+		}
+		if entry.Kind == kindData && idempotent(h) {
+			if err := replayProducer(r.b, entry.Partition, h, appendTime); err != nil {
+				return err
+			}
 		}
 		if entry.Kind == kindData && ie.maxTs > rp.runningMax {
 			rp.runningMax = ie.maxTs
