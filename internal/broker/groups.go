@@ -5,20 +5,18 @@ package broker
 // The coordinator is a state machine; the broker feeds it requests with
 // the time, waits for the replies it defers (JoinGroup, SyncGroup), runs
 // its timer (groupTimer) and writes what it must keep to the
-// __consumer_offsets partition (offsetsLog) before offsets take effect.
+// __consumer_offsets partition (an internalLog) before offsets take
+// effect.
 // One node is the coordinator of every group: FindCoordinator names it.
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weir-io/weir/internal/group"
-	"github.com/weir-io/weir/internal/recordbatch"
 	"github.com/weir-io/weir/internal/storage"
 )
 
@@ -29,14 +27,14 @@ func (b *Broker) openGroups() error {
 	if b.cfg.Groups != nil {
 		cfg = *b.cfg.Groups
 	}
-	offsets, err := openOffsetsLog(b.engine)
+	offsets, err := openInternalLog(b.engine, group.OffsetsTopic)
 	if err != nil {
 		return err
 	}
 	b.offsets = offsets
 	b.groups = group.New(cfg, groupTopics{b.engine})
 	started := time.Now()
-	n, err := offsets.replay(b.groups, b.logger.Warn)
+	n, err := offsets.replay(b.groups.Replay, b.logger.Warn)
 	if err != nil {
 		return err
 	}
@@ -47,9 +45,14 @@ func (b *Broker) openGroups() error {
 // Groups returns the group coordinator (for metrics).
 func (b *Broker) Groups() *group.Coordinator { return b.groups }
 
-// internalTopic reports whether a topic is the broker's own: clients may
-// read it, not write, delete or grow it.
-func internalTopic(name string) bool { return name == group.OffsetsTopic }
+// groupRecords converts the coordinator's records.
+func groupRecords(records []group.Record) []internalRecord {
+	out := make([]internalRecord, len(records))
+	for i, r := range records {
+		out[i] = internalRecord{Key: r.Key, Value: r.Value}
+	}
+	return out
+}
 
 // errInternalTopic refuses writes to an internal topic.
 var errInternalTopic = errors.New("the topic is internal to the broker")
@@ -88,90 +91,6 @@ func (t groupTopics) All() []group.Topic {
 	return out
 }
 
-// offsetsLog is the __consumer_offsets partition: one partition,
-// compacted, in Kafka's record format (package group, records.go).
-type offsetsLog struct {
-	partition *storage.Partition
-	engine    *storage.Engine
-}
-
-// openOffsetsLog opens the offsets partition, creating its topic on the
-// first start.
-func openOffsetsLog(engine *storage.Engine) (*offsetsLog, error) {
-	if _, err := engine.Topic(group.OffsetsTopic); errors.Is(err, storage.ErrUnknownTopicOrPartition) {
-		config, err := engine.TopicDefaults().WithOverrides(map[string]string{"cleanup.policy": "compact"})
-		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", group.OffsetsTopic, err)
-		}
-		if _, err := engine.CreateTopic(group.OffsetsTopic, 1, config); err != nil {
-			return nil, fmt.Errorf("create %s: %w", group.OffsetsTopic, err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("open %s: %w", group.OffsetsTopic, err)
-	}
-	p, err := engine.Partition(group.OffsetsTopic, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", group.OffsetsTopic, err)
-	}
-	return &offsetsLog{partition: p, engine: engine}, nil
-}
-
-// append appends records as one batch; it does not wait for the batch to
-// be durable.
-func (l *offsetsLog) append(now time.Time, records []group.Record) (storage.AppendResult, error) {
-	rs := make([]kmsg.Record, len(records))
-	for i, r := range records {
-		rs[i] = kmsg.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
-	}
-	ms := now.UnixMilli()
-	batch, err := recordbatch.Build(recordbatch.Header{
-		LastOffsetDelta: int32(len(rs) - 1),
-		BaseTimestamp:   ms, MaxTimestamp: ms,
-		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
-	}, rs)
-	if err != nil {
-		return storage.AppendResult{}, err
-	}
-	return l.partition.Append(batch)
-}
-
-// replay feeds every record of the partition to the coordinator, in
-// order. Records it cannot decode are logged and skipped.
-func (l *offsetsLog) replay(coord *group.Coordinator, logf func(msg string, args ...any)) (int, error) {
-	offsets := l.partition.Offsets()
-	n := 0
-	for next := offsets.LogStart; next < offsets.HighWatermark; {
-		res, err := l.partition.Read(next, 1<<20)
-		if err != nil {
-			return n, fmt.Errorf("read %s at %d: %w", group.OffsetsTopic, next, err)
-		}
-		batches, err := recordbatch.Split(res.Records)
-		if err != nil || len(batches) == 0 {
-			res.Release()
-			return n, fmt.Errorf("read %s at %d: %d batches: %v", group.OffsetsTopic, next, len(batches), err)
-		}
-		for _, b := range batches {
-			h, records, err := recordbatch.Records(b, 64<<20)
-			if err != nil {
-				res.Release()
-				return n, fmt.Errorf("read %s at %d: %w", group.OffsetsTopic, next, err)
-			}
-			for _, r := range records {
-				if h.BaseOffset+int64(r.OffsetDelta) < next {
-					continue
-				}
-				if err := coord.Replay(r.Key, r.Value); err != nil {
-					logf("skipped an offsets record", "offset", h.BaseOffset+int64(r.OffsetDelta), "err", err)
-				}
-				n++
-			}
-			next = max(next, h.BaseOffset+int64(h.LastOffsetDelta)+1)
-		}
-		res.Release()
-	}
-	return n, nil
-}
-
 // logged makes a change of the coordinator's offsets durable. change
 // makes it (in memory) and returns its records; they are appended to the
 // offsets topic while offsetsMu is held, so that the log has the changes
@@ -186,7 +105,7 @@ func (b *Broker) logged(ctx context.Context, change func() []group.Record, done 
 	var res storage.AppendResult
 	var err error
 	if len(records) > 0 {
-		res, err = b.offsets.append(time.Now(), records)
+		res, err = b.offsets.append(time.Now(), groupRecords(records))
 	}
 	code := int16(0)
 	if err != nil {

@@ -79,7 +79,7 @@ type Broker struct {
 	// groups is the group coordinator, offsets its durable state
 	// (groups.go).
 	groups  *group.Coordinator
-	offsets *offsetsLog
+	offsets *internalLog
 	// offsetsMu orders the coordinator's changes and their appends to
 	// the offsets topic (groups.go, logged).
 	offsetsMu sync.Mutex
