@@ -137,12 +137,14 @@ func groupStorageError(err error) int16 {
 	return kerr.KafkaStorageError.Code
 }
 
-// runGroupTimer calls the coordinator's Tick when something is due (at
-// least every tick), until ctx ends, and writes what Tick deleted.
+// runGroupTimer calls the group coordinator's Tick when something is due
+// (at least every tick), and the transaction coordinator's every second,
+// until ctx ends, and writes what they decided.
 func (b *Broker) runGroupTimer(ctx context.Context) {
 	const tick = 100 * time.Millisecond
 	t := time.NewTimer(tick)
 	defer t.Stop()
+	var lastTxnTick time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -150,6 +152,10 @@ func (b *Broker) runGroupTimer(ctx context.Context) {
 		case <-t.C:
 		}
 		b.logged(ctx, func() []group.Record { return b.groups.Tick(time.Now()) }, nil)
+		if time.Since(lastTxnTick) >= time.Second {
+			b.tickTxn(ctx)
+			lastTxnTick = time.Now()
+		}
 		wait := tick
 		if next := b.groups.NextDeadline(); !next.IsZero() {
 			wait = min(wait, max(time.Until(next), time.Millisecond))

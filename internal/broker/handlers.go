@@ -92,6 +92,7 @@ func (b *Broker) handlers() []handler {
 		b.offsetDeleteHandler(),
 		b.consumerGroupHeartbeatHandler(),
 		b.consumerGroupDescribeHandler(),
+		b.initProducerIDHandler(),
 	}
 }
 

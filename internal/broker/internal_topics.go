@@ -13,11 +13,15 @@ import (
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/recordbatch"
 	"github.com/weir-io/weir/internal/storage"
+	"github.com/weir-io/weir/internal/txn"
 )
+
+// storageResult is where an append of an internal topic went.
+type storageResult = storage.AppendResult
 
 // internalTopic reports whether a topic is the broker's own: clients may
 // read it, not write, delete or grow it.
-func internalTopic(name string) bool { return name == group.OffsetsTopic }
+func internalTopic(name string) bool { return name == group.OffsetsTopic || name == txn.StateTopic }
 
 // internalRecord is one record of an internal topic; a nil Value is a
 // tombstone.

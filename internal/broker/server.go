@@ -11,6 +11,7 @@ import (
 
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
+	"github.com/weir-io/weir/internal/txn"
 )
 
 // Config configures a broker.
@@ -84,6 +85,12 @@ type Broker struct {
 	// the offsets topic (groups.go, logged).
 	offsetsMu sync.Mutex
 
+	// txn is the transaction coordinator, txnLog its durable state,
+	// txnMu the order of its writes (txn.go).
+	txn    *txn.Coordinator
+	txnLog *internalLog
+	txnMu  sync.Mutex
+
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).
 	configMu sync.Mutex
@@ -119,6 +126,10 @@ func Listen(cfg Config, engine *storage.Engine) (*Broker, error) {
 	}
 	b := &Broker{cfg: cfg, engine: engine, logger: cfg.Logger, ln: ln, conns: make(map[*conn]struct{})}
 	if err := b.openGroups(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := b.openTxn(); err != nil {
 		ln.Close()
 		return nil, err
 	}

@@ -205,8 +205,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if p := s.value(t, "weir_topic_partitions", "topic", "metered"); p != 3 {
 		t.Errorf("partitions %v, want 3", p)
 	}
-	if n := s.value(t, "weir_storage_topics"); n != 2 { // metered and __consumer_offsets
-		t.Errorf("topics %v, want 2", n)
+	if n := s.value(t, "weir_storage_topics"); n != 3 { // metered, __consumer_offsets, __transaction_state
+		t.Errorf("topics %v, want 3", n)
 	}
 	if disk, live := s.value(t, "weir_storage_log_disk_bytes"), s.value(t, "weir_storage_log_live_bytes"); live < size || disk < live {
 		t.Errorf("log disk %v, live %v, topic size %v", disk, live, size)
