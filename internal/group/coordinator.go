@@ -46,6 +46,11 @@ type Coordinator struct {
 	nextExpiry time.Time
 	// deferred are replies to run once mu is released.
 	deferred []func()
+	// seq counts the offsets written, in log order (committed.seq).
+	seq uint64
+	// pending are transactional offsets waiting for their transaction's
+	// marker, by producer id (txn_offsets.go).
+	pending map[int64]*pendingTxn
 }
 
 // entry is one group: its members (of one kind, or none) and its
@@ -79,6 +84,13 @@ func (c *Coordinator) unlock() {
 	for _, f := range deferred {
 		f()
 	}
+}
+
+// nextSeq returns the next write's sequence number.
+// REQUIRES: c.mu is held.
+func (c *Coordinator) nextSeq() uint64 {
+	c.seq++
+	return c.seq
 }
 
 // later defers f until the lock is released.

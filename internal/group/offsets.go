@@ -20,6 +20,10 @@ type committed struct {
 	leaderEpoch int32
 	metadata    string
 	commitTime  int64 // milliseconds since the epoch
+	// seq orders the writes of offsets in the log: a transaction's
+	// offsets, applied when its marker comes, do not replace an offset
+	// written after them.
+	seq uint64
 }
 
 // Commit is an offset commit the coordinator accepted and that is not yet
@@ -155,6 +159,7 @@ func (c *Coordinator) FinishOffsetCommit(commit *Commit, code int16) {
 	e := c.getOrCreate(commit.group)
 	for _, o := range commit.offsets {
 		v := o.value
+		v.seq = c.nextSeq()
 		e.offsets[o.tp] = &v
 	}
 	c.settle(e)
@@ -185,7 +190,7 @@ func (c *Coordinator) FetchOffsets(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFet
 				g.Topics = append(g.Topics, gt)
 			}
 		}
-		out := c.fetchGroup(req.Version, g)
+		out := c.fetchGroup(req.Version, g, req.RequireStable)
 		resp.ErrorCode = out.ErrorCode
 		for _, t := range out.Topics {
 			rt := kmsg.NewOffsetFetchResponseTopic()
@@ -203,13 +208,15 @@ func (c *Coordinator) FetchOffsets(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFet
 		return resp
 	}
 	for _, g := range req.Groups {
-		resp.Groups = append(resp.Groups, c.fetchGroup(req.Version, g))
+		resp.Groups = append(resp.Groups, c.fetchGroup(req.Version, g, req.RequireStable))
 	}
 	return resp
 }
 
-// fetchGroup answers the OffsetFetch of one group.
-func (c *Coordinator) fetchGroup(version int16, req kmsg.OffsetFetchRequestGroup) kmsg.OffsetFetchResponseGroup {
+// fetchGroup answers the OffsetFetch of one group. With requireStable, a
+// partition with a transactional offset waiting for its marker gets
+// UNSTABLE_OFFSET_COMMIT (the client retries).
+func (c *Coordinator) fetchGroup(version int16, req kmsg.OffsetFetchRequestGroup, requireStable bool) kmsg.OffsetFetchResponseGroup {
 	out := kmsg.NewOffsetFetchResponseGroup()
 	out.Group = req.Group
 	if len(req.Group) > maxGroupIDBytes {
@@ -266,7 +273,12 @@ func (c *Coordinator) fetchGroup(version int16, req kmsg.OffsetFetchRequestGroup
 		for _, p := range rt.Partitions {
 			op := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 			op.Partition, op.Offset, op.LeaderEpoch, op.Metadata, op.ErrorCode = p, -1, -1, kmsg.StringPtr(""), code
-			if v := offsets[topicPartition{name, p}]; v != nil && code == 0 {
+			tp := topicPartition{name, p}
+			switch v := offsets[tp]; {
+			case code != 0:
+			case requireStable && c.unstable(req.Group, tp):
+				op.ErrorCode = kerr.UnstableOffsetCommit.Code
+			case v != nil:
 				op.Offset, op.LeaderEpoch, op.Metadata = v.offset, v.leaderEpoch, kmsg.StringPtr(v.metadata)
 			}
 			ot.Partitions = append(ot.Partitions, op)

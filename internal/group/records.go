@@ -84,6 +84,6 @@ func (c *Coordinator) Replay(key, value []byte) error {
 		epoch = -1
 	}
 	e := c.getOrCreate(k.Group)
-	e.offsets[tp] = &committed{offset: v.Offset, leaderEpoch: epoch, metadata: v.Metadata, commitTime: v.CommitTimestamp}
+	e.offsets[tp] = &committed{offset: v.Offset, leaderEpoch: epoch, metadata: v.Metadata, commitTime: v.CommitTimestamp, seq: c.nextSeq()}
 	return nil
 }
