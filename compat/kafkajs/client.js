@@ -135,11 +135,16 @@ const commands = {
     return {}
   },
 
+  // produce uses the plain producer, or with params.idempotent the
+  // idempotent one, which needs retries (and acks -1, as every produce
+  // here has); one request in flight keeps its batches in order.
   async produce(bootstrap, topic, params) {
     const producer = client(bootstrap).producer({
       createPartitioner: Partitioners.DefaultPartitioner, // unused: every record names its partition
       allowAutoTopicCreation: true,
-      retry: { retries: 0 }, // so that a bad request fails at once
+      ...(params.idempotent
+        ? { idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100 } }
+        : { retry: { retries: 0 } }), // so that a bad request fails at once
     })
     await producer.connect()
     let sent

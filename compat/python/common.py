@@ -10,6 +10,9 @@ is the other side). It prints {"result": ...} on stdout, or
 reported a Kafka error; on anything else (a check of the script's own that
 failed, an exception) it exits non-zero with a message on stderr.
 
+The command "produce" takes "idempotent": true for the client's idempotent
+producer, where it has one.
+
 Records travel as JSON objects: partition, offset, key, value, headers (a
 list of {"key", "value"}), timestamp (milliseconds); bytes in base64, null
 for a null key or value.

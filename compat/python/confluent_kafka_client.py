@@ -60,15 +60,20 @@ def create(bootstrap, topic, params):
 
 
 def produce(bootstrap, topic, params):
+    """Produces with the plain producer, or with librdkafka's idempotent
+    one when params["idempotent"] is true (it needs retries, and sets acks
+    to all and at most 5 requests in flight itself)."""
+    if params.get("idempotent", False):
+        settings = {"enable.idempotence": True}
+    else:
+        settings = {
+            "enable.idempotence": False,
+            "message.send.max.retries": 0,  # so that a bad request fails at once
+        }
     producer = Producer(config(
         bootstrap,
-        **{
-            "compression.type": params["codec"],
-            "acks": "all",
-            "linger.ms": 5,
-            "enable.idempotence": False,  # InitProducerID comes with idempotence (a later issue)
-            "message.send.max.retries": 0,  # so that a bad request fails at once
-        },
+        **{"compression.type": params["codec"], "acks": "all", "linger.ms": 5},
+        **settings,
     ))
     records = params["records"]
     positions = [None] * len(records)

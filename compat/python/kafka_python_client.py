@@ -68,6 +68,8 @@ CODECS = {"none": None, "gzip": "gzip", "snappy": "snappy", "lz4": "lz4", "zstd"
 
 
 def produce(bootstrap, topic, params):
+    if params.get("idempotent", False):
+        raise RuntimeError(f"kafka-python {kafka.__version__} has no idempotent producer (enable_idempotence came in 2.2)")
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         client_id="weir-compat",

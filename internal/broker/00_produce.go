@@ -16,9 +16,11 @@ package broker
 // acks is INVALID_REQUIRED_ACKS. Topic configs the broker enforces itself
 // (min.insync.replicas, timestamp bounds) are in produce_checks.go.
 // Transactional produce (transactional_id set) is refused with
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions exist. Idempotent batches are stored, but sequence
-// numbers are not checked yet (InitProducerID is not served, so clients do
-// not produce them).
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions exist. The
+// batches of idempotent producers have their sequence numbers checked by
+// the storage engine: a retry is answered with the original offsets
+// (stored once), a gap with OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
+// with INVALID_PRODUCER_EPOCH.
 
 import (
 	"context"

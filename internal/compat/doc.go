@@ -8,6 +8,11 @@
 //
 //	create-topic               the client's admin API creates a topic with partitions and configs
 //	produce/<codec>            keyed records with headers and timestamps, read back with franz-go
+//	idempotent/<codec>         the same with the client's idempotent producer: each record
+//	                           stored once, in a batch with a producer id (none and gzip)
+//	idempotent/retry           franz-go only: the response to a produce request is lost
+//	                           (response_loss_test.go) and the retried batches must not be
+//	                           stored twice
 //	consume/<codec>            records produced with franz-go, read from the earliest offset
 //	consume-by-timestamp       offsets looked up by time (ListOffsets), then consumed from there
 //	auto-create/produce        producing to a topic that does not exist creates it

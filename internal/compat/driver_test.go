@@ -22,6 +22,10 @@ type driver interface {
 	// produce writes the records, in order, each to the partition it
 	// names, compressed with codec, and returns where each landed.
 	produce(ctx context.Context, topic, codec string, records []record) ([]position, error)
+	// produceIdempotent is produce with the client's idempotent producer
+	// (a producer id from InitProducerId, sequence numbers per
+	// partition).
+	produceIdempotent(ctx context.Context, topic, codec string, records []record) ([]position, error)
 	// consume reads len(want) records from the start of partitions
 	// 0..partitions-1 of a topic, without a consumer group. Script
 	// drivers also check them against want themselves.

@@ -83,10 +83,18 @@ func (e *env) produce(ctx context.Context, topic, codec string, records []record
 	return checkPositions(got, records)
 }
 
+// stored is what franz-go tells of the batch a record was stored in: its
+// codec and its producer (-1 for a plain producer's).
+type stored struct {
+	codec         string
+	producerID    int64
+	producerEpoch int16
+}
+
 // read consumes every partition of a topic with franz-go, from the log
 // start to the high watermark, and returns the records in partition and
-// offset order with the codec of the batch each came in.
-func (e *env) read(ctx context.Context, topic string) ([]record, []string, error) {
+// offset order with the batch each came in.
+func (e *env) read(ctx context.Context, topic string) ([]record, []stored, error) {
 	ends, err := e.admin.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, nil, fmt.Errorf("franz-go: list end offsets: %w", err)
@@ -109,7 +117,7 @@ func (e *env) read(ctx context.Context, topic string) ([]record, []string, error
 	defer cl.Close()
 	type read struct {
 		r     record
-		codec string
+		batch stored
 	}
 	var all []read
 	for int64(len(all)) < total {
@@ -118,7 +126,7 @@ func (e *env) read(ctx context.Context, topic string) ([]record, []string, error
 			return nil, nil, fmt.Errorf("franz-go: read %s after %d of %d records: %w", topic, len(all), total, err)
 		}
 		fetches.EachRecord(func(r *kgo.Record) {
-			all = append(all, read{fromKgo(r), codecs[r.Attrs.CompressionType()]})
+			all = append(all, read{fromKgo(r), stored{codecs[r.Attrs.CompressionType()], r.ProducerID, r.ProducerEpoch}})
 		})
 	}
 	sort.SliceStable(all, func(i, j int) bool {
@@ -126,11 +134,11 @@ func (e *env) read(ctx context.Context, topic string) ([]record, []string, error
 		return a.Partition < b.Partition || a.Partition == b.Partition && a.Offset < b.Offset
 	})
 	got := make([]record, len(all))
-	used := make([]string, len(all))
+	batches := make([]stored, len(all))
 	for i, x := range all {
-		got[i], used[i] = x.r, x.codec
+		got[i], batches[i] = x.r, x.batch
 	}
-	return got, used, nil
+	return got, batches, nil
 }
 
 // topicPartitions reports whether the broker has the topic, and its

@@ -25,6 +25,7 @@ func TestFranzGo(t *testing.T) {
 		notes: map[string]string{
 			"consume-by-timestamp": "kadm's ListOffsetsAfterMilli gives the end offset, not -1, for a time after every record.",
 			"configs/alter":        "franz-go: kadm's AlterTopicConfigs sends IncrementalAlterConfigs.",
+			"idempotent/none":      "kgo's default producer (idempotent, acks=all); produce/* turn it off (DisableIdempotentWrite).",
 		},
 	}, func(addr string) driver { return &franzDriver{addr: addr} })
 }
@@ -66,21 +67,45 @@ func (d *franzDriver) produce(ctx context.Context, topic, codec string, records 
 	return franzProduce(ctx, d.addr, topic, codec, records)
 }
 
-// franzProduce produces records with franz-go, synchronously, each to the
-// partition it names, with franz-go's defaults but for opts.
+func (d *franzDriver) produceIdempotent(ctx context.Context, topic, codec string, records []record) ([]position, error) {
+	return franzProduceIdempotent(ctx, d.addr, topic, codec, records)
+}
+
+// franzProduce produces records with franz-go's plain producer (no
+// producer id). The suite sets features up with it, so that they do not
+// depend on idempotence, which idempotent/* checks.
 func franzProduce(ctx context.Context, addr, topic, codec string, records []record, opts ...kgo.Opt) ([]position, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr),
-		kgo.DefaultProduceTopic(topic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerBatchCompression(kgoCodecs[codec]),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.DisableIdempotentWrite(), // InitProducerID comes with idempotence (a later issue)
-		kgo.AllowAutoTopicCreation(),
-	}, opts...)...)
+	return franzProduceIdempotent(ctx, addr, topic, codec, records, append([]kgo.Opt{kgo.DisableIdempotentWrite()}, opts...)...)
+}
+
+// franzProduceIdempotent produces records with franz-go's idempotent
+// producer (franzProducer), unless opts turn idempotence off.
+func franzProduceIdempotent(ctx context.Context, addr, topic, codec string, records []record, opts ...kgo.Opt) ([]position, error) {
+	cl, err := franzProducer(addr, topic, codec, opts...)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
+	return produceSync(ctx, cl, records)
+}
+
+// franzProducer returns a franz-go client that produces to topic, each
+// record to the partition it names, compressed with codec, with acks all
+// and franz-go's defaults but for opts: its idempotent producer, unless
+// opts turn it off.
+func franzProducer(addr, topic, codec string, opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr),
+		kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgoCodecs[codec]),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.AllowAutoTopicCreation(),
+	}, opts...)...)
+}
+
+// produceSync produces records with a franzProducer and returns where
+// they landed.
+func produceSync(ctx context.Context, cl *kgo.Client, records []record) ([]position, error) {
 	rs := make([]*kgo.Record, len(records))
 	for i, r := range records {
 		rs[i] = &kgo.Record{Partition: r.Partition, Key: r.Key, Value: r.Value, Timestamp: millis(r.Timestamp)}

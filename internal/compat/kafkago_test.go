@@ -26,6 +26,11 @@ func TestKafkaGo(t *testing.T) {
 			"cooperative": "kafka-go 0.4 rebalances eagerly only.",
 			"kip848":      "kafka-go 0.4 has no KIP-848 consumer.",
 		},
+		lacks: map[string]string{
+			"idempotent/none":  kafkaGoNoIdempotence,
+			"idempotent/gzip":  kafkaGoNoIdempotence,
+			"idempotent/retry": kafkaGoNoIdempotence,
+		},
 		notes: map[string]string{
 			"consume/none":         kafkaGoEmptyNote,
 			"consume/gzip":         kafkaGoEmptyNote,
@@ -39,6 +44,8 @@ func TestKafkaGo(t *testing.T) {
 		},
 	}, func(addr string) driver { return &kafkaGoDriver{addr: addr} })
 }
+
+const kafkaGoNoIdempotence = "kafka-go 0.4 has no idempotent producer: Writer's batches carry no producer id (Client.InitProducerID exists, but nothing produces with the id)."
 
 const kafkaGoEmptyNote = "kafka-go reads an empty key, value or header value as nil: it cannot tell empty from null when consuming (it produces both correctly)."
 
@@ -137,6 +144,10 @@ func (d *kafkaGoDriver) produce(ctx context.Context, topic, codec string, record
 		next[r.Partition]++
 	}
 	return positions, nil
+}
+
+func (d *kafkaGoDriver) produceIdempotent(context.Context, string, string, []record) ([]position, error) {
+	return nil, errNotSupported
 }
 
 // fromKafkaGo converts a kafka-go message.

@@ -39,6 +39,7 @@ func TestKafkajs(t *testing.T) {
 		notes: map[string]string{
 			"produce/snappy":         "kafkajs-snappy 1.1.0, kafkajs's snappy plug-in.",
 			"produce/lz4":            "kafkajs-lz4 1.2.1, kafkajs's lz4 plug-in (a native addon, built by npm ci).",
+			"idempotent/none":        "producer({idempotent: true, maxInFlightRequests: 1}), which requires acks -1 and retries.",
 			"produce/none":           "kafkajs gives headers as an object: a repeated header name must be adjacent to keep its order (the data set's are).",
 			"consume/none":           viaFetch,
 			"consume-by-timestamp":   "admin.fetchTopicOffsetsByTimestamp, which gives the high watermark, not -1, for a time after every record. " + viaFetch,

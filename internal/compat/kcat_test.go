@@ -44,11 +44,13 @@ func TestKcat(t *testing.T) {
 		notes: map[string]string{
 			"produce/none": "kcat sends a file as one record (so values are binary-safe) but cannot set a record's timestamp, send an empty or null value (it skips empty files) or pass a NUL byte in a key or header on its command line: " +
 				"its records carry librdkafka's clock, and its data set has text keys and headers and no empty values.",
+			"idempotent/none":           "-X enable.idempotence=true: one kcat process, so one producer id, per record; the data set of produce/none.",
 			"consume/none":              "kcat prints headers as name=value pairs separated by commas: its data set has text header values.",
 			"errors/fetch-out-of-range": "kcat reports errors as text: the suite maps librdkafka's \"Broker: ...\" messages to codes.",
 		},
 		skipsUselessCompression: true,
 		noTimestamps:            true,
+		producerPerRecord:       true,
 		groupUntested: map[string]string{
 			"eager":       kcatGroupsUntested,
 			"cooperative": kcatGroupsUntested,
@@ -153,9 +155,19 @@ func (d *kcatDriver) createTopic(context.Context, string, int32, int16, map[stri
 	return errNotSupported
 }
 
-// produce runs one kcat per record: its value is the content of a file,
-// so any byte goes through.
 func (d *kcatDriver) produce(ctx context.Context, topic, codec string, records []record) ([]position, error) {
+	return d.produceWith(ctx, topic, codec, records)
+}
+
+// produceIdempotent turns librdkafka's idempotent producer on: each kcat
+// process gets a producer id of its own.
+func (d *kcatDriver) produceIdempotent(ctx context.Context, topic, codec string, records []record) ([]position, error) {
+	return d.produceWith(ctx, topic, codec, records, "-X", "enable.idempotence=true")
+}
+
+// produceWith runs one kcat per record, with extra arguments: its value is
+// the content of a file, so any byte goes through.
+func (d *kcatDriver) produceWith(ctx context.Context, topic, codec string, records []record, extra ...string) ([]position, error) {
 	dir, err := os.MkdirTemp("", "weir-kcat")
 	if err != nil {
 		return nil, err
@@ -166,7 +178,7 @@ func (d *kcatDriver) produce(ctx context.Context, topic, codec string, records [
 		if err := os.WriteFile(file, r.Value, 0o600); err != nil {
 			return nil, err
 		}
-		args := []string{"-P", "-t", topic, "-p", strconv.Itoa(int(r.Partition)), "-z", codec, "-X", "acks=all"}
+		args := append([]string{"-P", "-t", topic, "-p", strconv.Itoa(int(r.Partition)), "-z", codec, "-X", "acks=all"}, extra...)
 		if r.Key != nil {
 			args = append(args, "-k", string(r.Key))
 		}

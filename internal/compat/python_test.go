@@ -24,6 +24,7 @@ func TestConfluentKafka(t *testing.T) {
 		groupCommits:            "enable.auto.commit (every second) of what poll() returned, and close(), which commits and leaves the group.",
 		notes: map[string]string{
 			"consume/none":              confluentConsumeNote,
+			"idempotent/none":           "enable.idempotence=true (librdkafka's idempotent producer, which sets acks=all and retries); produce/* set it false.",
 			"configs/describe":          "confluent-kafka 1.7 describes every config of a resource; the script picks the ones asked for.",
 			"configs/alter":             "confluent-kafka 1.7 has AdminClient.alter_configs only (AlterConfigs, which replaces every override of the topic).",
 			"errors/fetch-out-of-range": "librdkafka reports a fetch out of range, with auto.offset.reset=error, as its local error _AUTO_OFFSET_RESET carrying the broker's OFFSET_OUT_OF_RANGE; the script reports the latter.",
@@ -56,6 +57,9 @@ func TestKafkaPython(t *testing.T) {
 			"kip848":      "kafka-python 2.0 has no KIP-848 consumer.",
 		},
 		lacks: map[string]string{
+			"idempotent/none":              kafkaPythonNoIdempotence,
+			"idempotent/gzip":              kafkaPythonNoIdempotence,
+			"idempotent/retry":             kafkaPythonNoIdempotence,
 			"errors/produce-invalid-topic": "kafka-python 2.0 logs the broker's INVALID_TOPIC_EXCEPTION from Metadata (\"'...' is not a valid topic name\") but keeps waiting for the topic until max_block_ms, then raises KafkaTimeoutError: it never reports the code.",
 		},
 		notes: map[string]string{
@@ -63,6 +67,8 @@ func TestKafkaPython(t *testing.T) {
 		},
 	}, func(addr string) driver { return &scriptDriver{argv: []string{python, script}, addr: addr} })
 }
+
+const kafkaPythonNoIdempotence = "kafka-python 2.0 (Debian's) has no idempotent producer: enable_idempotence came in kafka-python 2.2."
 
 // pythonWith returns a Python interpreter that can import module: the one
 // named by WEIR_PYTHON, else Debian's /usr/bin/python3 (where apt installs

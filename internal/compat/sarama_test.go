@@ -29,6 +29,7 @@ func TestSarama(t *testing.T) {
 		},
 		notes: map[string]string{
 			"configs/alter":             "sarama: ClusterAdmin.IncrementalAlterConfig.",
+			"idempotent/none":           "Producer.Idempotent, with what sarama requires of it: Net.MaxOpenRequests 1, RequiredAcks WaitForAll, Producer.Retry.Max at least 1.",
 			"errors/fetch-out-of-range": "sarama checks the offset with ListOffsets when a partition consumer starts and returns OFFSET_OUT_OF_RANGE itself, before any fetch.",
 		},
 	}, func(addr string) driver { return &saramaDriver{addrs: []string{addr}} })
@@ -76,11 +77,32 @@ func (d *saramaDriver) createTopic(_ context.Context, topic string, partitions i
 }
 
 func (d *saramaDriver) produce(_ context.Context, topic, codec string, records []record) ([]position, error) {
+	return d.produceWith(d.producerConfig(codec), topic, records)
+}
+
+// produceIdempotent sets what sarama's idempotent producer requires:
+// acks all, one request in flight per connection, retries.
+func (d *saramaDriver) produceIdempotent(_ context.Context, topic, codec string, records []record) ([]position, error) {
+	cfg := d.producerConfig(codec)
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.Retry.Max = 3
+	return d.produceWith(cfg, topic, records)
+}
+
+// producerConfig is the configuration of a SyncProducer that sends each
+// record to the partition it names, compressed with codec.
+func (d *saramaDriver) producerConfig(codec string) *sarama.Config {
 	cfg := d.config()
 	cfg.Producer.Compression = saramaCodecs[codec]
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Return.Successes = true
+	return cfg
+}
+
+// produceWith produces records with a SyncProducer configured by cfg.
+func (d *saramaDriver) produceWith(cfg *sarama.Config, topic string, records []record) ([]position, error) {
 	producer, err := sarama.NewSyncProducer(d.addrs, cfg)
 	if err != nil {
 		return nil, err

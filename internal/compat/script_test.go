@@ -95,6 +95,13 @@ func (d *scriptDriver) produce(ctx context.Context, topic, codec string, records
 	return positions, err
 }
 
+// produceIdempotent is the produce command with "idempotent": true.
+func (d *scriptDriver) produceIdempotent(ctx context.Context, topic, codec string, records []record) ([]position, error) {
+	var positions []position
+	err := d.run(ctx, topic, "produce", map[string]any{"codec": codec, "records": records, "idempotent": true}, &positions)
+	return positions, err
+}
+
 func (d *scriptDriver) consume(ctx context.Context, topic string, partitions int32, want []record) ([]record, error) {
 	var got []record
 	err := d.run(ctx, topic, "consume", map[string]any{"partitions": partitions, "want": want}, &got)

@@ -45,6 +45,10 @@ type client struct {
 	// uncompressed if compressing did not make it smaller (librdkafka):
 	// such batches are accepted as long as some batch is compressed.
 	skipsUselessCompression bool
+	// producerPerRecord is set when the client runs a producer per record
+	// (kcat, a process per record): each record it produces idempotently
+	// has a producer id of its own.
+	producerPerRecord bool
 	// pastEndIsEnd is set when, for a time after every record, the
 	// client's offset lookup gives the end offset rather than Kafka's -1.
 	pastEndIsEnd bool
@@ -100,27 +104,35 @@ func emptyToNull(b []byte) []byte {
 type feature struct {
 	name string
 	run  func(ctx context.Context, e *env, c *client, d driver, topic string) error
+	// only, when set, is the one client the suite runs the feature with;
+	// for the others that have it the table says "not tested", for the
+	// reason untested gives.
+	only, untested string
 }
 
 // features lists the suite's features in the order of the table.
 func features() []feature {
-	fs := []feature{{"create-topic", createTopicFeature}}
+	fs := []feature{{name: "create-topic", run: createTopicFeature}}
 	for _, codec := range codecs {
-		fs = append(fs, feature{"produce/" + codec, produceFeature(codec)})
+		fs = append(fs, feature{name: "produce/" + codec, run: produceFeature(codec)})
 	}
+	for _, codec := range idempotentCodecs {
+		fs = append(fs, feature{name: "idempotent/" + codec, run: idempotentFeature(codec)})
+	}
+	fs = append(fs, feature{name: "idempotent/retry", run: idempotentRetryFeature, only: "franz-go", untested: idempotentRetryUntested})
 	for _, codec := range codecs {
-		fs = append(fs, feature{"consume/" + codec, consumeFeature(codec)})
+		fs = append(fs, feature{name: "consume/" + codec, run: consumeFeature(codec)})
 	}
 	fs = append(fs,
-		feature{"consume-by-timestamp", consumeByTimestampFeature},
-		feature{"auto-create/produce", autoCreateProduceFeature},
-		feature{"auto-create/metadata", autoCreateMetadataFeature},
-		feature{"delete-topic", deleteTopicFeature},
-		feature{"configs/describe", describeConfigsFeature},
-		feature{"configs/alter", alterConfigsFeature},
+		feature{name: "consume-by-timestamp", run: consumeByTimestampFeature},
+		feature{name: "auto-create/produce", run: autoCreateProduceFeature},
+		feature{name: "auto-create/metadata", run: autoCreateMetadataFeature},
+		feature{name: "delete-topic", run: deleteTopicFeature},
+		feature{name: "configs/describe", run: describeConfigsFeature},
+		feature{name: "configs/alter", run: alterConfigsFeature},
 	)
 	for _, ec := range errorCases {
-		fs = append(fs, feature{"errors/" + ec.name, ec.feature})
+		fs = append(fs, feature{name: "errors/" + ec.name, run: ec.feature})
 	}
 	return fs
 }
@@ -147,6 +159,10 @@ func runSuite(t *testing.T, c *client, newDriver func(addr string) driver) {
 			if why, ok := c.lacks[f.name]; ok {
 				recordOutcome(c.name, f.name, outcome{status: notSupported, note: why})
 				t.Skip("not supported: " + why)
+			}
+			if f.only != "" && f.only != c.name {
+				recordOutcome(c.name, f.name, outcome{status: notTested, note: f.untested})
+				t.Skip("not tested: " + f.untested)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), featureTimeout)
 			defer cancel()
@@ -213,50 +229,62 @@ func produceFeature(codec string) func(context.Context, *env, *client, driver, s
 // produceAndCheck has the client produce records and checks them with
 // franz-go.
 func produceAndCheck(ctx context.Context, e *env, c *client, d driver, topic, codec string, want []record) error {
+	_, err := produceAndCheckWith(ctx, e, c, d.produce, topic, codec, want)
+	return err
+}
+
+// producer is a driver's produce or produceIdempotent.
+type producer func(ctx context.Context, topic, codec string, records []record) ([]position, error)
+
+// produceAndCheckWith produces records with produce and checks them with
+// franz-go: every byte, the offsets (dense, each record stored once), and
+// the codec of every batch. It returns the batch each record was stored
+// in, in partition and offset order.
+func produceAndCheckWith(ctx context.Context, e *env, c *client, produce producer, topic, codec string, want []record) ([]stored, error) {
 	if c.produceData != nil {
 		want = c.produceData(want)
 	}
 	start := time.Now().UnixMilli()
-	positions, err := d.produce(ctx, topic, codec, want)
+	positions, err := produce(ctx, topic, codec, want)
 	if err != nil {
-		return fmt.Errorf("produce: %w", err)
+		return nil, fmt.Errorf("produce: %w", err)
 	}
 	end := time.Now().UnixMilli()
 	if positions != nil {
 		if err := checkPositions(positions, want); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	got, used, err := e.read(ctx, topic)
+	got, batches, err := e.read(ctx, topic)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	want = sorted(want)
 	if c.noTimestamps {
 		for i := range min(len(got), len(want)) {
 			if got[i].Timestamp < start || got[i].Timestamp > end {
-				return fmt.Errorf("record %d has timestamp %d, not within the produce call [%d, %d]", i, got[i].Timestamp, start, end)
+				return nil, fmt.Errorf("record %d has timestamp %d, not within the produce call [%d, %d]", i, got[i].Timestamp, start, end)
 			}
 			want[i].Timestamp = got[i].Timestamp
 		}
 	}
 	if d := diffRecords(got, want); d != "" {
-		return fmt.Errorf("read back with franz-go: %s", d)
+		return nil, fmt.Errorf("read back with franz-go: %s", d)
 	}
 	compressed := false
-	for i, u := range used {
+	for i, b := range batches {
 		switch {
-		case u == codec:
+		case b.codec == codec:
 			compressed = true
-		case u == "none" && c.skipsUselessCompression:
+		case b.codec == "none" && c.skipsUselessCompression:
 		default:
-			return fmt.Errorf("record %d (partition %d, offset %d) is in a batch compressed with %s, want %s", i, got[i].Partition, got[i].Offset, u, codec)
+			return nil, fmt.Errorf("record %d (partition %d, offset %d) is in a batch compressed with %s, want %s", i, got[i].Partition, got[i].Offset, b.codec, codec)
 		}
 	}
 	if !compressed {
-		return fmt.Errorf("no batch is compressed with %s", codec)
+		return nil, fmt.Errorf("no batch is compressed with %s", codec)
 	}
-	return nil
+	return batches, nil
 }
 
 // consumeFeature produces a data set with franz-go under codec, then has
