@@ -109,6 +109,10 @@ func (b *Broker) appendPartition(topic string, partition int32, records []byte, 
 	if len(batches) != 1 {
 		return storage.AppendResult{}, errOneBatch
 	}
+	if h, err := recordbatch.ReadHeader(batches[0]); err == nil && h.Control() {
+		// Transaction markers are the broker's to write, as in Kafka.
+		return storage.AppendResult{}, errControlBatch
+	}
 	if err := checkProduce(p.Config(), batches[0], acks, time.Now()); err != nil {
 		return storage.AppendResult{}, err
 	}
@@ -117,6 +121,9 @@ func (b *Broker) appendPartition(topic string, partition int32, records []byte, 
 
 // errOneBatch: a partition's records must be exactly one batch.
 var errOneBatch = errors.New("a partition's records must be exactly one record batch")
+
+// errControlBatch: clients may not write control batches.
+var errControlBatch = errors.New("clients are not allowed to write control records")
 
 // waitDurable waits until every append is durable, within the request's
 // timeout; it returns the error code for the partitions, or 0.

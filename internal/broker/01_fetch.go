@@ -12,8 +12,10 @@ package broker
 // readable (long poll; arrival.go says when it wakes). From version 7,
 // fetch sessions (KIP-227) let clients send only what changed and get only
 // what is new: fetch_sessions.go.
-// Both isolation levels are accepted; without transactions the last
-// stable offset is the high watermark.
+// With isolation_level 1 (read_committed) a partition is read up to its
+// last stable offset instead of its high watermark, and the response
+// lists the aborted transactions of the range read, for the client to
+// skip their records (storage.ReadCommitted).
 
 import (
 	"context"
@@ -50,9 +52,10 @@ func (b *Broker) fetch(ctx context.Context, r *request) (kmsg.Response, error) {
 
 // fetched is a response being built and the reads it refers to.
 type fetched struct {
-	resp  *kmsg.FetchResponse
-	size  int // bytes of records
-	reads []storage.ReadResult
+	resp      *kmsg.FetchResponse
+	size      int // bytes of records
+	reads     []storage.ReadResult
+	committed bool // read_committed
 }
 
 // release gives the reads' buffers back; the response's records are
@@ -89,7 +92,7 @@ func (b *Broker) longPoll(ctx context.Context, req *kmsg.FetchRequest, targets [
 
 // fetchOnce reads what is there now.
 func (b *Broker) fetchOnce(req *kmsg.FetchRequest, targets []fetchTarget) *fetched {
-	f := &fetched{resp: req.ResponseKind().(*kmsg.FetchResponse)}
+	f := &fetched{resp: req.ResponseKind().(*kmsg.FetchResponse), committed: req.IsolationLevel == 1}
 	budget := int(req.MaxBytes)
 	if budget <= 0 {
 		budget = int(^uint32(0) >> 1)
@@ -127,7 +130,11 @@ func (b *Broker) fetchPartition(f *fetched, t fetchTarget, budget int, readBefor
 		sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = off.HighWatermark, off.LastStable, off.LogStart
 		return sp
 	}
-	read, err := p.Read(t.offset, max(limit, 1))
+	read := p.Read
+	if f.committed {
+		read = p.ReadCommitted
+	}
+	res, err := read(t.offset, max(limit, 1))
 	if err != nil && !errors.Is(err, storage.ErrOffsetOutOfRange) {
 		sp.ErrorCode = errorCode(err)
 		return sp
@@ -135,13 +142,19 @@ func (b *Broker) fetchPartition(f *fetched, t fetchTarget, budget int, readBefor
 	if err != nil {
 		sp.ErrorCode = kerr.OffsetOutOfRange.Code
 		off := p.Offsets()
-		read.HighWatermark, read.LastStable, read.LogStart = off.HighWatermark, off.LastStable, off.LogStart
+		res.HighWatermark, res.LastStable, res.LogStart = off.HighWatermark, off.LastStable, off.LogStart
 	}
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = read.HighWatermark, read.LastStable, read.LogStart
-	if read.Records != nil {
-		sp.RecordBatches = read.Records
-		f.size += len(read.Records)
-		f.reads = append(f.reads, read)
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = res.HighWatermark, res.LastStable, res.LogStart
+	if f.committed {
+		sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+		for _, a := range res.Aborted {
+			sp.AbortedTransactions = append(sp.AbortedTransactions, kmsg.FetchResponseTopicPartitionAbortedTransaction{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+		}
+	}
+	if res.Records != nil {
+		sp.RecordBatches = res.Records
+		f.size += len(res.Records)
+		f.reads = append(f.reads, res)
 	}
 	return sp
 }

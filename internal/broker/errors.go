@@ -35,7 +35,7 @@ func errorCode(err error) int16 {
 		return kerr.NotEnoughReplicas.Code
 	case errors.Is(err, errInvalidTimestamp):
 		return kerr.InvalidTimestamp.Code
-	case errors.Is(err, errOneBatch):
+	case errors.Is(err, errOneBatch), errors.Is(err, errControlBatch):
 		return kerr.InvalidRecord.Code
 	case errors.Is(err, storage.ErrCorruptMessage):
 		return kerr.CorruptMessage.Code
@@ -45,6 +45,8 @@ func errorCode(err error) int16 {
 		return kerr.OutOfOrderSequenceNumber.Code
 	case errors.Is(err, storage.ErrInvalidProducerEpoch):
 		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, storage.ErrInvalidTxnState):
+		return kerr.InvalidTxnState.Code
 	case errors.Is(err, storage.ErrMessageTooLarge):
 		return kerr.MessageTooLarge.Code
 	case errors.Is(err, storage.ErrStorage):

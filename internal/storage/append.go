@@ -31,6 +31,15 @@ type AppendResult struct {
 // offset, and writes it to the log. It modifies batch in place (the base
 // offset, and for LogAppendTime topics the timestamps and CRC). When Append
 // returns the batch is readable; WaitDurable says when it is durable.
+//
+// A batch of an idempotent producer is checked against its last ones
+// (producers.go). A transactional batch opens its producer's transaction
+// and a transaction marker (a control batch, markers.go) ends it
+// (transactions.go); a control batch that is not a valid marker is
+// ErrCorruptMessage, and a batch outside the transaction of a producer
+// that has one open is ErrInvalidTxnState. Append does not know who sends
+// a batch: refusing control batches from clients, as Kafka does, is the
+// caller's job.
 func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	e := p.e
 	if e.closed.Load() {
@@ -48,6 +57,12 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	config := p.Config()
 	if len(batch) > int(config.MaxMessageBytes) {
 		return AppendResult{}, fmt.Errorf("%w: %d bytes, max.message.bytes is %d", ErrMessageTooLarge, len(batch), config.MaxMessageBytes)
+	}
+	var marker txnMarker
+	if h.Control() {
+		if marker, err = markerOf(batch); err != nil {
+			return AppendResult{}, fmt.Errorf("%w: %v", ErrCorruptMessage, err)
+		}
 	}
 	if err := e.checkSpace(len(batch)); err != nil {
 		return AppendResult{}, err
@@ -84,6 +99,10 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 		}
 	}
 	base := p.mu.logEnd
+	txn, err := p.txnChangeLocked(h, marker, base)
+	if err != nil {
+		return AppendResult{}, err
+	}
 	recordbatch.SetBaseOffset(batch, base)
 	// One node, one leader epoch, as Metadata and OffsetForLeaderEpoch say.
 	recordbatch.SetPartitionLeaderEpoch(batch, 0)
@@ -100,7 +119,7 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 	if producer != nil {
 		producer.add(h, base, now)
 	}
-	if err := p.indexLocked(ie, h.ProducerID, producer); err != nil {
+	if err := p.indexLocked(ie, h.ProducerID, producer, txn); err != nil {
 		return AppendResult{}, fmt.Errorf("%w: index batch: %v", ErrStorage, err)
 	}
 	if producer != nil {
@@ -110,6 +129,9 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 		p.mu.producers[h.ProducerID] = producer
 	}
 	p.addedLocked(ie)
+	if txn != nil {
+		p.txnAppliedLocked(*txn)
+	}
 	e.addLive(pos, int64(size))
 	result.BaseOffset, result.LastOffset = base, ie.last()
 	result.LogStart = p.mu.logStart
@@ -118,10 +140,11 @@ func (p *Partition) Append(batch []byte) (AppendResult, error) {
 }
 
 // indexLocked writes the index entry of a new batch, a time index entry
-// when it raises the running max timestamp, and the new state of the
-// batch's producer (producer nil: the batch has none).
+// when it raises the running max timestamp, the new state of the batch's
+// producer (producer nil: the batch has none), and what it changes in the
+// partition's transactions (txn nil: nothing).
 // REQUIRES: p.mu is held.
-func (p *Partition) indexLocked(ie indexEntry, producerID int64, producer *producerState) error {
+func (p *Partition) indexLocked(ie indexEntry, producerID int64, producer *producerState, txn *txnChange) error {
 	b := p.e.db.NewBatch()
 	defer b.Close()
 	if err := putIndex(b, p.id, ie); err != nil {
@@ -129,6 +152,11 @@ func (p *Partition) indexLocked(ie indexEntry, producerID int64, producer *produ
 	}
 	if producer != nil {
 		if err := b.Set(producerKey(p.id, producerID), encodeProducerState(producer), nil); err != nil {
+			return err
+		}
+	}
+	if txn != nil {
+		if err := writeTxnChange(b, p.id, *txn); err != nil {
 			return err
 		}
 	}

@@ -328,9 +328,11 @@ func dropPartition(b *pebble.Batch, pid uint64) ([]indexEntry, error) {
 	if err := b.DeleteRange(lo, hi, nil); err != nil {
 		return nil, err
 	}
-	lo, hi = partitionRange(prefixProducer, pid)
-	if err := b.DeleteRange(lo, hi, nil); err != nil {
-		return nil, err
+	for _, prefix := range []byte{prefixProducer, prefixOpenTxn, prefixAbortedTxn, prefixTxnApplied} {
+		lo, hi = partitionRange(prefix, pid)
+		if err := b.DeleteRange(lo, hi, nil); err != nil {
+			return nil, err
+		}
 	}
 	return entries, b.Delete(partitionKey(pid), nil)
 }
@@ -352,7 +354,6 @@ func (e *Engine) applyCatalogMemory(op catalogOp, removed map[uint64][]indexEntr
 		t.config = e.effectiveConfig(op.Topic.Config)
 		for _, pid := range op.New {
 			p := &Partition{e: e, id: pid, topic: t, index: int32(len(t.partitions))}
-			p.mu.lastStable = -1
 			p.mu.maxTs = -1
 			p.mu.runningMax = -1 << 63
 			t.partitions = append(t.partitions, p)

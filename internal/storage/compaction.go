@@ -15,6 +15,13 @@ package storage
 // passed since it was appended. The partition's last batch is never
 // rewritten: in Kafka's design it carries the producer state. Records
 // without a key, and control batches, are kept as they are.
+//
+// Transactions, as Kafka's cleaner treats them: a pass stops at the last
+// stable offset, so the records of a transaction still open (and all
+// after them) are neither removed nor count as newer; the records of
+// aborted transactions never count as the latest of their key (a
+// read_committed consumer never sees them) and are removed; control
+// records have keys of their own and never count either.
 
 import (
 	"context"
@@ -43,16 +50,28 @@ func (e *Engine) compact(ctx context.Context, p *Partition, config TopicConfig, 
 		e.logger.Warn("not compacting: too little free space", "topic", p.topic.name, "partition", p.index, "err", err)
 		return nil
 	}
-	// Only batches below the high watermark count, and the last of them
-	// is kept whole: a record is dropped only for a newer one that is
-	// synced, so readers never see a key vanish.
+	// Only batches below the last stable offset count, and the last of
+	// them is kept whole: a record is dropped only for a newer one that is
+	// synced (the last stable offset is at most the high watermark) and
+	// committed, so readers never see a key vanish.
+	aborted, err := abortedBetween(e.db, p.id, off.LogStart, off.LastStable)
+	if err != nil {
+		return fmt.Errorf("%w: aborted transaction index: %v", ErrStorage, err)
+	}
+	spans := newAbortedSpans(aborted)
+	discarded := func(h recordbatch.Header) bool {
+		return h.Transactional() && !h.Control() && spans.contains(h.ProducerID, h.BaseOffset)
+	}
 	last = indexEntry{base: -1}
 	latest := make(map[string]int64)
-	err := p.eachBatch(off.LogStart, off.HighWatermark, func(ie indexEntry, h recordbatch.Header, records []kmsg.Record) error {
-		if ie.last() >= off.HighWatermark {
+	err = p.eachBatch(off.LogStart, off.LastStable, func(ie indexEntry, h recordbatch.Header, records []kmsg.Record) error {
+		if ie.last() >= off.LastStable {
 			return nil
 		}
 		last = ie
+		if h.Control() || discarded(h) {
+			return nil
+		}
 		for _, r := range records {
 			if r.Key != nil {
 				latest[string(r.Key)] = h.BaseOffset + int64(r.OffsetDelta)
@@ -75,14 +94,14 @@ func (e *Engine) compact(ctx context.Context, p *Partition, config TopicConfig, 
 		kept := records[:0:0]
 		for _, r := range records {
 			offset := h.BaseOffset + int64(r.OffsetDelta)
-			if r.Key == nil {
+			switch {
+			case discarded(h):
+			case r.Key == nil:
 				kept = append(kept, r)
-				continue
+			case latest[string(r.Key)] != offset || r.Value == nil && ie.appendTime < horizon:
+			default:
+				kept = append(kept, r)
 			}
-			if latest[string(r.Key)] != offset || r.Value == nil && ie.appendTime < horizon {
-				continue
-			}
-			kept = append(kept, r)
 		}
 		switch {
 		case len(kept) == len(records):

@@ -10,9 +10,13 @@
 // change to a partition's state, as entries of one append-only sequence of
 // segment files (entries.go lists the kinds). Dir/index is a Pebble
 // database holding the catalog (topics, partitions) and the index: for each
-// batch, where its entry lies in the log (keys.go). Pebble is a view of the
-// log: it holds the effect of every entry below the checkpoint position C
-// durably, and of later entries as far as its own write-ahead log reached.
+// batch, where its entry lies in the log (keys.go); beside it, per
+// partition, the idempotent producers' states (producers.go) and the
+// transactions, which give the last stable offset and the aborted
+// transactions of read_committed reads (transactions.go). Pebble is a
+// view of the log: it holds the effect of every entry below the checkpoint
+// position C durably, and of later entries as far as its own write-ahead
+// log reached.
 //
 // # Operations
 //

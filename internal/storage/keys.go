@@ -23,6 +23,14 @@ package storage
 //	                            base offset.
 //	"r" + uint64 partition id   an idempotent producer's state (producers.go)
 //	    + int64 producer id
+//	"o" + uint64 partition id   an open transaction (transactions.go): int64
+//	    + int64 producer id       first offset
+//	"a" + uint64 partition id   an aborted transaction (transactions.go):
+//	    + int64 last offset       int64 producer id, int64 first offset,
+//	                            int64 stable offset
+//	"w" + uint64 partition id   int64 base offset of the last transactional
+//	                            batch or marker the "o" and "a" keys hold
+//	                            (transactions.go)
 
 import (
 	"encoding/binary"

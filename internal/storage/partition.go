@@ -16,8 +16,7 @@ type Partition struct {
 
 	mu struct {
 		sync.Mutex
-		// Invariant: logStart <= logEnd; highWatermark <= logEnd;
-		// lastStable <= highWatermark.
+		// Invariant: logStart <= logEnd; highWatermark <= logEnd.
 		logStart int64
 		logEnd   int64 // offset the next batch gets
 		// highWatermark is the end of what consumers may read: under the
@@ -29,7 +28,6 @@ type Partition struct {
 		// unsynced lists, oldest first, the batches appended under the
 		// durable policy that the high watermark does not cover yet.
 		unsynced    []unsyncedBatch
-		lastStable  int64 // -1: follows the high watermark
 		size        int64 // bytes of the live batches
 		first       indexEntry
 		last        indexEntry // valid when logStart < logEnd
@@ -44,6 +42,9 @@ type Partition struct {
 		// producers are the idempotent producers' states (producers.go),
 		// by producer id; nil until the first.
 		producers map[int64]*producerState
+		// txns are the open transactions (transactions.go), which hold
+		// the last stable offset back.
+		txns txnState
 	}
 }
 
@@ -52,7 +53,11 @@ type Offsets struct {
 	LogStart      int64
 	LogEnd        int64
 	HighWatermark int64
-	LastStable    int64
+	// LastStable is the last stable offset: the first offset of the
+	// oldest transaction not yet ended by a marker below the high
+	// watermark (at least the log start), or the high watermark if there
+	// is none. read_committed consumers read below it.
+	LastStable int64
 	// Size is the bytes of the partition's batches.
 	Size int64
 	// Batches is the number of the partition's batches.
@@ -91,26 +96,14 @@ func (p *Partition) offsetsLocked() Offsets {
 	// Retention or DeleteRecords may have moved the start past batches
 	// not yet synced.
 	p.mu.highWatermark = max(p.mu.highWatermark, p.mu.logStart)
-	lso := p.mu.lastStable
-	if lso < 0 || lso > p.mu.highWatermark {
-		lso = p.mu.highWatermark
-	}
 	return Offsets{
 		LogStart:      p.mu.logStart,
 		LogEnd:        p.mu.logEnd,
 		HighWatermark: p.mu.highWatermark,
-		LastStable:    lso,
+		LastStable:    p.lastStableLocked(),
 		Size:          p.mu.size,
 		Batches:       p.mu.batches,
 	}
-}
-
-// SetLastStable bounds the last stable offset (transactions set it below
-// the first open transaction); -1 makes it follow the high watermark.
-func (p *Partition) SetLastStable(offset int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mu.lastStable = offset
 }
 
 // Config returns the configs of the partition's topic.

@@ -20,6 +20,10 @@ type ReadResult struct {
 	LogStart      int64
 	HighWatermark int64
 	LastStable    int64
+	// Aborted are, for ReadCommitted, the aborted transactions that
+	// overlap the batches read (AbortedTransactions from the offset read
+	// to the end of Records), for the consumer to skip their records.
+	Aborted []AbortedTransaction
 }
 
 // Release gives Records back for reuse by later reads. The caller must not
@@ -41,10 +45,24 @@ const maxReadAttempts = 4
 // watermark the result is empty. Every batch's checksum is verified; damaged
 // bytes are an ErrStorage, never returned.
 func (p *Partition) Read(offset int64, maxBytes int) (ReadResult, error) {
+	return p.readRetrying(offset, maxBytes, false)
+}
+
+// ReadCommitted is Read for read_committed consumers (Kafka's isolation
+// level 1): it returns only batches that end below the last stable offset,
+// with the aborted transactions among them in Aborted. The offset is
+// checked as Read checks it (below the log start or above the high
+// watermark is ErrOffsetOutOfRange); at or past the last stable offset the
+// result is empty.
+func (p *Partition) ReadCommitted(offset int64, maxBytes int) (ReadResult, error) {
+	return p.readRetrying(offset, maxBytes, true)
+}
+
+func (p *Partition) readRetrying(offset int64, maxBytes int, committed bool) (ReadResult, error) {
 	var err error
 	for range maxReadAttempts {
 		var r ReadResult
-		r, err = p.read(offset, maxBytes)
+		r, err = p.read(offset, maxBytes, committed)
 		if !errors.Is(err, commitlog.ErrNotFound) {
 			return r, err
 		}
@@ -52,7 +70,9 @@ func (p *Partition) Read(offset int64, maxBytes int) (ReadResult, error) {
 	return ReadResult{}, logError("read", err)
 }
 
-func (p *Partition) read(offset int64, maxBytes int) (ReadResult, error) {
+// read reads up to the high watermark, or with committed up to the last
+// stable offset.
+func (p *Partition) read(offset int64, maxBytes int, committed bool) (ReadResult, error) {
 	p.mu.Lock()
 	off := p.offsetsLocked()
 	last := p.mu.last
@@ -66,12 +86,24 @@ func (p *Partition) read(offset int64, maxBytes int) (ReadResult, error) {
 			ErrOffsetOutOfRange, offset, off.LogStart, off.HighWatermark)
 	}
 	r := ReadResult{LogStart: off.LogStart, HighWatermark: off.HighWatermark, LastStable: off.LastStable}
-	if offset == off.HighWatermark || off.Batches == 0 {
+	bound := off.HighWatermark
+	if committed {
+		bound = off.LastStable
+	}
+	if offset >= bound || off.Batches == 0 {
 		return r, nil
 	}
-	entries, err := p.entriesFrom(offset, last, off.HighWatermark, maxBytes)
-	if err != nil {
+	entries, err := p.entriesFrom(offset, last, bound, maxBytes)
+	if err != nil || len(entries) == 0 {
 		return r, err
+	}
+	if committed {
+		// Transactions aborted meanwhile started at or after the last
+		// stable offset read, past these batches: none is missing.
+		end := entries[len(entries)-1].last() + 1
+		if r.Aborted, err = abortedBetween(p.e.db, p.id, offset, end); err != nil {
+			return r, fmt.Errorf("%w: aborted transaction index: %v", ErrStorage, err)
+		}
 	}
 	r.Records, err = p.readEntries(entries)
 	r.Batches = len(entries)
@@ -79,9 +111,13 @@ func (p *Partition) read(offset int64, maxBytes int) (ReadResult, error) {
 }
 
 // entriesFrom returns the index entries to read from offset, up to
-// maxBytes of batches (at least one), below the high watermark hw.
-func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxBytes int) ([]indexEntry, error) {
+// maxBytes of batches (at least one, unless the first already reaches
+// bound), of batches that end below bound.
+func (p *Partition) entriesFrom(offset int64, last indexEntry, bound int64, maxBytes int) ([]indexEntry, error) {
 	if last.base <= offset {
+		if last.last() >= bound {
+			return nil, nil
+		}
 		return []indexEntry{last}, nil
 	}
 	it, err := newIndexIter(p.e.db, p.id)
@@ -93,6 +129,9 @@ func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxByte
 	if err != nil || !ok {
 		return nil, errors.Join(ErrStorage, fmt.Errorf("no batch at offset %d", offset), err)
 	}
+	if first.last() >= bound {
+		return nil, nil
+	}
 	entries := []indexEntry{first}
 	total := int(first.batchBytes())
 	for ok := it.SeekGE(indexKey(p.id, first.base+1)); ok; ok = it.Next() {
@@ -100,7 +139,7 @@ func (p *Partition) entriesFrom(offset int64, last indexEntry, hw int64, maxByte
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrStorage, err)
 		}
-		if ie.base >= hw || total+int(ie.batchBytes()) > maxBytes {
+		if ie.last() >= bound || total+int(ie.batchBytes()) > maxBytes {
 			break
 		}
 		entries = append(entries, ie)

@@ -25,7 +25,7 @@ import (
 func (e *Engine) recover(rebuild bool) error {
 	started := time.Now()
 	var from uint64
-	rp := &replayer{db: e.db, logger: e.logger}
+	rp := &replayer{db: e.db, logger: e.logger, rebuild: rebuild}
 	if rebuild {
 		// Catalog entries below the file's position are in it; without a
 		// file, the catalog entries still in the log are the best there is.
@@ -84,6 +84,9 @@ func (e *Engine) recover(rebuild bool) error {
 	}
 	if err := e.loadProducers(); err != nil {
 		return fmt.Errorf("%w: load producer states: %v", errIndex, err)
+	}
+	if err := e.loadTransactions(rp.rescan); err != nil {
+		return fmt.Errorf("%w: load transactions: %v", errIndex, err)
 	}
 
 	// So that a second crash replays nothing. A failure (a full disk) does
@@ -149,6 +152,11 @@ type replayer struct {
 	pending     int
 	logger      *slog.Logger
 	catalogFrom uint64 // catalog entries below it are skipped (the catalog file has them)
+	// rebuild: the index was empty, the whole log is replayed. rescan then
+	// lists the partitions whose transactions are derived after the
+	// replay, in offset order (transactions.go).
+	rebuild bool
+	rescan  map[uint64]bool
 
 	// Per partition, learned from the index on first use and kept up to
 	// date by the replay; dropped at every catalog entry.
@@ -244,7 +252,7 @@ func (r *replayer) apply(entry commitlog.Entry) error {
 func (r *replayer) applyEntry(entry commitlog.Entry) error {
 	switch entry.Kind {
 	case kindData, kindReplace:
-		appendTime, _, h, err := decodeData(entry.Payload)
+		appendTime, batch, h, err := decodeData(entry.Payload)
 		if err != nil {
 			return fmt.Errorf("%w: data entry at %d: %v", errMalformed, entry.Position, err)
 		}
@@ -259,6 +267,16 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 		}
 		if entry.Kind == kindData && idempotent(h) {
 			if err := replayProducer(r.b, entry.Partition, h, appendTime); err != nil {
+				return err
+			}
+		}
+		if r.rebuild && transactional(h) {
+			r.noteTransactional(entry.Partition)
+		} else if entry.Kind == kindData && transactional(h) {
+			err := replayTransaction(r.b, entry.Partition, h, batch)
+			if errors.Is(err, errMarker) {
+				r.logger.Error("a transaction marker that cannot be decoded changes nothing", "position", entry.Position, "err", err)
+			} else if err != nil {
 				return err
 			}
 		}
@@ -296,6 +314,16 @@ func (r *replayer) applyEntry(entry commitlog.Entry) error {
 	return fmt.Errorf("%w: entry at %d has unknown kind %d", errMalformed, entry.Position, entry.Kind)
 }
 
+// noteTransactional notes, in a rebuild, a partition with a transactional
+// batch or marker: its transactions are derived after the replay, in
+// offset order (transactions.go says why).
+func (r *replayer) noteTransactional(pid uint64) {
+	if r.rescan == nil {
+		r.rescan = make(map[uint64]bool)
+	}
+	r.rescan[pid] = true
+}
+
 // errMalformed marks a log entry whose payload cannot be decoded.
 var errMalformed = errors.New("malformed entry")
 
@@ -326,7 +354,6 @@ func (e *Engine) loadCatalog() error {
 		}
 		for i, pid := range rec.Partitions {
 			p := &Partition{e: e, id: pid, topic: t, index: int32(i)}
-			p.mu.lastStable = -1
 			p.mu.runningMax = -1 << 63
 			t.partitions = append(t.partitions, p)
 			e.mu.byID[pid] = p

@@ -96,6 +96,9 @@ func applySetStart(b *pebble.Batch, pid uint64, start int64) ([]indexEntry, *ind
 			return nil, nil, err
 		}
 	}
+	if err := deleteAbortedBelow(b, pid, rec.logStart); err != nil {
+		return nil, nil, err
+	}
 	return deleteBelow(b, pid, rec.logStart)
 }
 
