@@ -15,12 +15,16 @@ package broker
 // timeout (REQUEST_TIMED_OUT otherwise); acks=0 answers nothing. Any other
 // acks is INVALID_REQUIRED_ACKS. Topic configs the broker enforces itself
 // (min.insync.replicas, timestamp bounds) are in produce_checks.go.
-// Transactional produce (transactional_id set) is refused with
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions exist. The
-// batches of idempotent producers have their sequence numbers checked by
-// the storage engine: a retry is answered with the original offsets
-// (stored once), a gap with OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
-// with INVALID_PRODUCER_EPOCH.
+// A transactional produce (transactional_id set) is appended only to the
+// partitions the transaction coordinator says are in the producer's
+// transaction (AddPartitionsToTxn); others get INVALID_TXN_STATE (the
+// coordinator's TRANSACTION_ABORTABLE from version 11), a fenced producer
+// INVALID_PRODUCER_EPOCH or PRODUCER_FENCED. The batches of idempotent
+// producers have their sequence numbers checked by the storage engine: a
+// retry is answered with the original offsets (stored once), a gap with
+// OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch with
+// INVALID_PRODUCER_EPOCH. Control batches (transaction markers) are the
+// broker's to write: INVALID_RECORD.
 
 import (
 	"context"
@@ -32,6 +36,7 @@ import (
 
 	"github.com/weir-io/weir/internal/recordbatch"
 	"github.com/weir-io/weir/internal/storage"
+	"github.com/weir-io/weir/internal/txn"
 )
 
 func (b *Broker) produceHandler() handler {
@@ -45,8 +50,6 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 	switch {
 	case req.Version < 3:
 		refuse = kerr.UnsupportedVersion.Code
-	case req.TransactionID != nil:
-		refuse = kerr.TransactionalIDAuthorizationFailed.Code
 	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 		refuse = kerr.InvalidRequiredAcks.Code
 	}
@@ -61,7 +64,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			if refuse != 0 {
 				sp.ErrorCode = refuse
-			} else if res, err := b.appendPartition(rt.Topic, rp.Partition, rp.Records, req.Acks); err != nil {
+			} else if res, err := b.appendPartition(req, rt.Topic, rp.Partition, rp.Records); err != nil {
 				sp.ErrorCode = errorCode(err)
 				sp.ErrorMessage = kmsg.StringPtr(err.Error())
 			} else {
@@ -94,7 +97,8 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 }
 
 // appendPartition appends the records of one partition.
-func (b *Broker) appendPartition(topic string, partition int32, records []byte, acks int16) (storage.AppendResult, error) {
+func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partition int32, records []byte) (storage.AppendResult, error) {
+	acks := req.Acks
 	if internalTopic(topic) {
 		return storage.AppendResult{}, errInternalTopic
 	}
@@ -109,9 +113,20 @@ func (b *Broker) appendPartition(topic string, partition int32, records []byte, 
 	if len(batches) != 1 {
 		return storage.AppendResult{}, errOneBatch
 	}
-	if h, err := recordbatch.ReadHeader(batches[0]); err == nil && h.Control() {
+	h, err := recordbatch.ReadHeader(batches[0])
+	if err != nil {
+		return storage.AppendResult{}, errors.Join(storage.ErrCorruptMessage, err)
+	}
+	if h.Control() {
 		// Transaction markers are the broker's to write, as in Kafka.
 		return storage.AppendResult{}, errControlBatch
+	}
+	if req.TransactionID != nil {
+		// The partition must be in the producer's transaction
+		// (AddPartitionsToTxn), as the coordinator says.
+		if err := b.txn.VerifyProduce(*req.TransactionID, h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: topic, Partition: partition}); err != nil {
+			return storage.AppendResult{}, verifyError(req.Version, err)
+		}
 	}
 	if err := checkProduce(p.Config(), batches[0], acks, time.Now()); err != nil {
 		return storage.AppendResult{}, err
@@ -121,6 +136,25 @@ func (b *Broker) appendPartition(topic string, partition int32, records []byte, 
 
 // errOneBatch: a partition's records must be exactly one batch.
 var errOneBatch = errors.New("a partition's records must be exactly one record batch")
+
+// verifyError is the error of a failed verification of a transactional
+// produce, as Kafka's ReplicaManager answers it: versions before 11 know
+// neither TRANSACTION_ABORTABLE (INVALID_TXN_STATE instead) nor that
+// CONCURRENT_TRANSACTIONS is worth retrying (NOT_ENOUGH_REPLICAS, which
+// is).
+func verifyError(version int16, err error) error {
+	var ke *kerr.Error
+	if !errors.As(err, &ke) || version >= 11 {
+		return err
+	}
+	switch ke {
+	case kerr.TransactionAbortable:
+		return kerr.InvalidTxnState
+	case kerr.ConcurrentTransactions:
+		return kerr.NotEnoughReplicas
+	}
+	return err
+}
 
 // errControlBatch: clients may not write control batches.
 var errControlBatch = errors.New("clients are not allowed to write control records")

@@ -2,10 +2,9 @@ package broker
 
 // FindCoordinator (key 10), versions 0-6.
 //
-// This node coordinates every group: it answers with itself for group
-// keys, one key (v0-3) or many (v4+). Transaction coordinators (key type
-// 1) are not served yet: COORDINATOR_NOT_AVAILABLE. Other key types get
-// INVALID_REQUEST.
+// This node coordinates every group and every transactional id: it
+// answers with itself for group keys (type 0) and transaction keys (type
+// 1), one key (v0-3) or many (v4+). Other key types get INVALID_REQUEST.
 
 import (
 	"context"
@@ -28,8 +27,7 @@ func (b *Broker) findCoordinator(_ context.Context, r *request) (kmsg.Response, 
 		case 0:
 			c.NodeID, c.Host, c.Port = b.cfg.NodeID, b.cfg.AdvertisedHost, b.cfg.AdvertisedPort
 		case 1:
-			c.ErrorCode = kerr.CoordinatorNotAvailable.Code
-			c.ErrorMessage = kmsg.StringPtr("transactions are not supported yet")
+			c.NodeID, c.Host, c.Port = b.cfg.NodeID, b.cfg.AdvertisedHost, b.cfg.AdvertisedPort
 		default:
 			c.ErrorCode = kerr.InvalidRequest.Code
 			c.ErrorMessage = kmsg.StringPtr("unknown coordinator type")

@@ -7,14 +7,15 @@ package broker
 // v3+), the same id at the next epoch. Producer ids come in blocks
 // recorded in __transaction_state, so that none is handed out twice, even
 // across restarts. Sequence numbers are then checked per partition by the
-// storage engine (docs/storage.md). Transactional ids get
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions are served.
+// storage engine (docs/storage.md). With a transactional id: the id's
+// producer id at its next epoch, fencing older producers of the id; an
+// ongoing transaction is aborted first (CONCURRENT_TRANSACTIONS until its
+// markers are written).
 
 import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weir-io/weir/internal/txn"
@@ -26,11 +27,6 @@ func (b *Broker) initProducerIDHandler() handler {
 
 func (b *Broker) initProducerID(ctx context.Context, r *request) (kmsg.Response, error) {
 	req := r.body.(*kmsg.InitProducerIDRequest)
-	if req.TransactionalID != nil && *req.TransactionalID != "" {
-		resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
-		resp.ErrorCode, resp.ProducerID, resp.ProducerEpoch = kerr.TransactionalIDAuthorizationFailed.Code, -1, -1
-		return resp, nil
-	}
-	w := b.txnLogged(ctx, func() *txn.Write { return b.txn.InitProducerID(time.Now(), req) })
+	w := b.txnDo(ctx, func() *txn.Write { return b.txn.InitProducerID(time.Now(), req) })
 	return w.Response, nil
 }

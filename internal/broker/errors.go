@@ -12,9 +12,12 @@ import (
 // errorCode maps an error of the layers below to a Kafka error code: the
 // one table of the broker.
 func errorCode(err error) int16 {
+	var ke *kerr.Error
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ke):
+		return ke.Code
 	case errors.Is(err, storage.ErrUnknownTopicOrPartition):
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, storage.ErrTopicExists):

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/weir-io/weir/internal/group"
+	"github.com/weir-io/weir/internal/recordbatch"
 	"github.com/weir-io/weir/internal/storage"
 )
 
@@ -34,12 +35,44 @@ func (b *Broker) openGroups() error {
 	b.offsets = offsets
 	b.groups = group.New(cfg, groupTopics{b.engine})
 	started := time.Now()
-	n, err := offsets.replay(b.groups.Replay, b.logger.Warn)
+	n, err := offsets.replay(b.replayOffsets, b.logger.Warn)
 	if err != nil {
 		return err
 	}
 	b.logger.Info("committed offsets loaded", "records", n, "groups", len(b.groups.Summaries()), "took", time.Since(started).Round(time.Millisecond))
 	return nil
+}
+
+// replayOffsets applies one record of __consumer_offsets at start: plain
+// offsets, transactional offsets (staged until their marker), and the
+// markers that commit or abort them.
+func (b *Broker) replayOffsets(h recordbatch.Header, key, value []byte) error {
+	switch {
+	case h.Control():
+		commit, ok := markerCommits(key)
+		if ok {
+			b.groups.CompleteTxn(h.ProducerID, commit)
+		}
+		return nil
+	case h.Transactional():
+		return b.groups.ReplayTxn(h.ProducerID, key, value)
+	}
+	return b.groups.Replay(key, value)
+}
+
+// markerCommits reads a control record's key: int16 version, int16 type
+// (0 abort, 1 commit).
+func markerCommits(key []byte) (commit, ok bool) {
+	if len(key) < 4 {
+		return false, false
+	}
+	switch int16(key[2])<<8 | int16(key[3]) {
+	case 0:
+		return false, true
+	case 1:
+		return true, true
+	}
+	return false, false
 }
 
 // Groups returns the group coordinator (for metrics).
@@ -100,12 +133,18 @@ func (t groupTopics) All() []group.Topic {
 // returns 0, or the error code of a failed append or fsync (logged: the
 // change then holds in memory but may not survive a restart).
 func (b *Broker) logged(ctx context.Context, change func() []group.Record, done func(code int16)) int16 {
+	return b.loggedAs(ctx, -1, -1, change, done)
+}
+
+// loggedAs is logged with the records in a transactional batch of
+// producerID at epoch (a TxnOffsetCommit), when producerID >= 0.
+func (b *Broker) loggedAs(ctx context.Context, producerID int64, epoch int16, change func() []group.Record, done func(code int16)) int16 {
 	b.offsetsMu.Lock()
 	records := change()
 	var res storage.AppendResult
 	var err error
 	if len(records) > 0 {
-		res, err = b.offsets.append(time.Now(), groupRecords(records))
+		res, err = b.offsets.appendAs(time.Now(), groupRecords(records), producerID, epoch)
 	}
 	code := int16(0)
 	if err != nil {
@@ -144,7 +183,7 @@ func (b *Broker) runGroupTimer(ctx context.Context) {
 	const tick = 100 * time.Millisecond
 	t := time.NewTimer(tick)
 	defer t.Stop()
-	var lastTxnTick time.Time
+	var lastTxnTick, lastRetry time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -153,8 +192,11 @@ func (b *Broker) runGroupTimer(ctx context.Context) {
 		}
 		b.logged(ctx, func() []group.Record { return b.groups.Tick(time.Now()) }, nil)
 		if time.Since(lastTxnTick) >= time.Second {
-			b.tickTxn(ctx)
+			b.tickTxn(ctx, time.Since(lastRetry) >= 5*time.Second)
 			lastTxnTick = time.Now()
+			if time.Since(lastRetry) >= 5*time.Second {
+				lastRetry = lastTxnTick
+			}
 		}
 		wait := tick
 		if next := b.groups.NextDeadline(); !next.IsZero() {

@@ -93,6 +93,12 @@ func (b *Broker) handlers() []handler {
 		b.consumerGroupHeartbeatHandler(),
 		b.consumerGroupDescribeHandler(),
 		b.initProducerIDHandler(),
+		b.addPartitionsToTxnHandler(),
+		b.addOffsetsToTxnHandler(),
+		b.endTxnHandler(),
+		b.txnOffsetCommitHandler(),
+		b.describeTransactionsHandler(),
+		b.listTransactionsHandler(),
 	}
 }
 

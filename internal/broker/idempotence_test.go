@@ -91,14 +91,6 @@ func TestIdempotentProduce(t *testing.T) {
 	if resp, err := bump.RequestWith(ctx, cl); err != nil || resp.ErrorCode != 0 || resp.ProducerID == second.ProducerID || resp.ProducerID == first.ProducerID {
 		t.Errorf("KIP-360 from an idempotent producer: %+v %v", resp, err)
 	}
-	// A transactional id, sent to the broker directly (a client would
-	// first look for the transaction coordinator, which is not there).
-	txnReq := kmsg.NewPtrInitProducerIDRequest()
-	txnReq.TransactionalID, txnReq.TransactionTimeoutMillis = kmsg.StringPtr("t"), 60000
-	if raw, err := cl.Broker(int(b.cfg.NodeID)).Request(ctx, txnReq); err != nil || raw.(*kmsg.InitProducerIDResponse).ErrorCode != kerr.TransactionalIDAuthorizationFailed.Code {
-		t.Errorf("transactional id: %+v %v", raw, err)
-	}
-
 	// franz-go's producer is idempotent by default: it gets an id and its
 	// records land once each.
 	producer := client(t, b)

@@ -16,6 +16,21 @@ import (
 	"github.com/weir-io/weir/internal/txn"
 )
 
+// transactionalAttribute is the batch attribute bit of transactional
+// batches.
+const transactionalAttribute = 0x10
+
+// plainRecords adapts a coordinator's Replay, which takes only the
+// records of plain batches.
+func plainRecords(apply func(key, value []byte) error) func(h recordbatch.Header, key, value []byte) error {
+	return func(h recordbatch.Header, key, value []byte) error {
+		if h.Control() || h.Transactional() {
+			return nil
+		}
+		return apply(key, value)
+	}
+}
+
 // storageResult is where an append of an internal topic went.
 type storageResult = storage.AppendResult
 
@@ -57,25 +72,38 @@ func openInternalLog(engine *storage.Engine, topic string) (*internalLog, error)
 // append appends records as one batch; it does not wait for the batch to
 // be durable.
 func (l *internalLog) append(now time.Time, records []internalRecord) (storage.AppendResult, error) {
+	return l.appendAs(now, records, -1, -1)
+}
+
+// appendAs appends records as one batch of producerID at epoch: a
+// transactional batch (a TxnOffsetCommit's offsets) when producerID >= 0.
+func (l *internalLog) appendAs(now time.Time, records []internalRecord, producerID int64, epoch int16) (storage.AppendResult, error) {
 	rs := make([]kmsg.Record, len(records))
 	for i, r := range records {
 		rs[i] = kmsg.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
 	}
 	ms := now.UnixMilli()
-	batch, err := recordbatch.Build(recordbatch.Header{
+	h := recordbatch.Header{
 		LastOffsetDelta: int32(len(rs) - 1),
 		BaseTimestamp:   ms, MaxTimestamp: ms,
 		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1,
-	}, rs)
+	}
+	if producerID >= 0 {
+		// Transactional, without a sequence: the coordinator orders
+		// these writes, not the producer.
+		h.Attributes, h.ProducerID, h.ProducerEpoch = transactionalAttribute, producerID, epoch
+	}
+	batch, err := recordbatch.Build(h, rs)
 	if err != nil {
 		return storage.AppendResult{}, err
 	}
 	return l.partition.Append(batch)
 }
 
-// replay feeds every record of the partition to apply, in order. Records
+// replay feeds every record of the partition to apply, in order, with its
+// batch's header (transactional batches and markers included). Records
 // apply cannot take are logged and skipped.
-func (l *internalLog) replay(apply func(key, value []byte) error, logf func(msg string, args ...any)) (int, error) {
+func (l *internalLog) replay(apply func(h recordbatch.Header, key, value []byte) error, logf func(msg string, args ...any)) (int, error) {
 	offsets := l.partition.Offsets()
 	n := 0
 	for next := offsets.LogStart; next < offsets.HighWatermark; {
@@ -98,7 +126,7 @@ func (l *internalLog) replay(apply func(key, value []byte) error, logf func(msg 
 				if h.BaseOffset+int64(r.OffsetDelta) < next {
 					continue
 				}
-				if err := apply(r.Key, r.Value); err != nil {
+				if err := apply(h, r.Key, r.Value); err != nil {
 					logf("skipped a record of an internal topic", "topic", l.partition.Topic(), "offset", h.BaseOffset+int64(r.OffsetDelta), "err", err)
 				}
 				n++

@@ -1,10 +1,11 @@
 package broker
 
-// Producer ids: the broker's side of package txn, the transaction
-// coordinator. Its state is the internal topic __transaction_state; the
-// broker writes what the coordinator decides there (txnLogged) before it
-// answers. For now it serves idempotent producers (InitProducerId without
-// a transactional id); transactions come next.
+// Producer ids and transactions: the broker's side of package txn, the
+// transaction coordinator. Its state is the internal topic
+// __transaction_state; the broker writes what the coordinator decides
+// there (txnLogged) before it answers, and writes the transaction markers
+// it asks for into the data partitions and __consumer_offsets
+// (txn_markers.go).
 
 import (
 	"context"
@@ -22,17 +23,18 @@ func (b *Broker) openTxn() error {
 	}
 	b.txnLog = log
 	b.txn = txn.New(txn.Config{PartitionExists: func(topic string, p int32) bool {
+		// __consumer_offsets is in transactions that commit offsets
+		// (AddOffsetsToTxn); clients still cannot produce to it.
 		info, err := b.engine.Topic(topic)
-		return err == nil && !internalTopic(topic) && p >= 0 && p < info.Partitions
+		return err == nil && topic != txn.StateTopic && p >= 0 && p < info.Partitions
 	}})
-	n, err := log.replay(b.txn.Replay, b.logger.Warn)
+	n, err := log.replay(plainRecords(b.txn.Replay), b.logger.Warn)
 	if err != nil {
 		return err
 	}
-	if markers := b.txn.Recover(time.Now()); len(markers) > 0 {
-		b.logger.Error("transactions left to complete, which this version cannot", "transactions", len(markers))
-	}
-	b.logger.Info("transaction state loaded", "records", n)
+	markers := b.txn.Recover(time.Now())
+	b.logger.Info("transaction state loaded", "records", n, "transactions_to_complete", len(markers))
+	b.writeMarkers(context.Background(), markers)
 	return nil
 }
 
@@ -56,9 +58,14 @@ func (b *Broker) txnLogged(ctx context.Context, call func() *txn.Write) *txn.Wri
 	if err != nil {
 		b.logger.Error("writing to the transaction state topic failed", "records", len(w.Records), "err", err)
 	}
-	if len(w.Markers) > 0 {
-		b.logger.Error("transaction markers to write, which this version cannot", "transactions", len(w.Markers))
-	}
+	return w
+}
+
+// txnDo is txnLogged, then the markers of the transactions the call
+// completes are written (txn_markers.go) before it returns.
+func (b *Broker) txnDo(ctx context.Context, call func() *txn.Write) *txn.Write {
+	w := b.txnLogged(ctx, call)
+	b.writeMarkers(ctx, w.Markers)
 	return w
 }
 
@@ -71,7 +78,12 @@ func txnRecords(records []txn.Record) []internalRecord {
 	return out
 }
 
-// tickTxn runs the coordinator's timer (transactional id expiry).
-func (b *Broker) tickTxn(ctx context.Context) {
-	b.txnLogged(ctx, func() *txn.Write { return b.txn.Tick(time.Now()) })
+// tickTxn runs the coordinator's timer: transactions past their timeout
+// are aborted (their markers written), ids unused too long expire, and
+// markers a failed write left owed are written again.
+func (b *Broker) tickTxn(ctx context.Context, retry bool) {
+	b.txnDo(ctx, func() *txn.Write { return b.txn.Tick(time.Now()) })
+	if retry {
+		b.writeMarkers(ctx, b.txn.PendingMarkers())
+	}
 }
