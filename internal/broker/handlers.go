@@ -99,6 +99,7 @@ func (b *Broker) handlers() []handler {
 		b.txnOffsetCommitHandler(),
 		b.describeTransactionsHandler(),
 		b.listTransactionsHandler(),
+		b.describeProducersHandler(),
 	}
 }
 

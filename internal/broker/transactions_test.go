@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestTransactions: a franz-go transactional producer commits one
@@ -63,6 +64,26 @@ func TestTransactions(t *testing.T) {
 		if off := part.Offsets(); off.LastStable != off.HighWatermark {
 			t.Errorf("partition %d: last stable %d, high watermark %d: a transaction is left open", p, off.LastStable, off.HighWatermark)
 		}
+	}
+	// DescribeProducers sees the transactional producer, no transaction
+	// open; DescribeTransactions its id, complete.
+	dp := kmsg.NewPtrDescribeProducersRequest()
+	dp.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: "tx", Partitions: []int32{0}}}
+	dpResp, err := dp.RequestWith(ctx, producer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := dpResp.Topics[0].Partitions[0].ActiveProducers; len(ps) != 1 || ps[0].CurrentTxnStartOffset != -1 || ps[0].LastSequence < 0 {
+		t.Errorf("DescribeProducers: %+v", dpResp.Topics[0].Partitions[0])
+	}
+	dt := kmsg.NewPtrDescribeTransactionsRequest()
+	dt.TransactionalIDs = []string{"tx-1"}
+	dtResp, err := dt.RequestWith(ctx, producer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := dtResp.TransactionStates[0]; s.ErrorCode != 0 || s.State != "CompleteCommit" {
+		t.Errorf("DescribeTransactions: %+v", s)
 	}
 }
 

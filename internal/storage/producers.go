@@ -22,9 +22,12 @@ package storage
 // write any sequence, as a producer unknown to Kafka may.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -232,4 +235,38 @@ func (e *Engine) loadProducers() error {
 		p.mu.producers[int64(binary.BigEndian.Uint64(key[9:17]))] = s
 	}
 	return it.Error()
+}
+
+// ProducerInfo describes one producer a partition knows: what
+// DescribeProducers reports.
+type ProducerInfo struct {
+	ID    int64
+	Epoch int16
+	// LastSequence is the last sequence of its last batch (-1: none
+	// kept); LastAppend the time of that append (ms).
+	LastSequence int32
+	LastAppend   int64
+	// TxnStartOffset is the first offset of its open transaction in the
+	// partition, -1 when none is open.
+	TxnStartOffset int64
+}
+
+// Producers lists the idempotent and transactional producers the
+// partition keeps state for, by producer id.
+func (p *Partition) Producers() []ProducerInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ProducerInfo, 0, len(p.mu.producers))
+	for id, s := range p.mu.producers {
+		info := ProducerInfo{ID: id, Epoch: s.epoch, LastSequence: -1, LastAppend: s.lastAppend, TxnStartOffset: -1}
+		if n := len(s.batches); n > 0 {
+			info.LastSequence = s.batches[n-1].lastSeq
+		}
+		if first, ok := p.mu.txns.open[id]; ok {
+			info.TxnStartOffset = first
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
