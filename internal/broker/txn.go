@@ -14,6 +14,9 @@ import (
 	"github.com/weir-io/weir/internal/txn"
 )
 
+// Txn returns the transaction coordinator (for metrics).
+func (b *Broker) Txn() *txn.Coordinator { return b.txn }
+
 // openTxn opens __transaction_state and starts the coordinator with what
 // it holds.
 func (b *Broker) openTxn() error {
