@@ -33,6 +33,7 @@ type Config struct {
 	MinFreeBytes         int64                // min_free_bytes (0: no check)
 	IndexCacheBytes      int64                // index_cache_bytes
 	PageCacheWindowBytes int64                // page_cache_window_bytes
+	ProducerIDExpiration time.Duration        // producer_id_expiration
 
 	// TopicDefaults are the node's defaults of topic configs: log_retention_ms,
 	// log_retention_bytes, log_cleanup_policy, log_cleaner_delete_retention_ms,
@@ -107,5 +108,6 @@ func (c Config) Storage() storage.Options {
 		TopicDefaults:      c.TopicDefaults,
 		MinFreeBytes:       minFree,
 		IndexCacheBytes:    c.IndexCacheBytes,
+		ProducerExpiration: c.ProducerIDExpiration,
 	}
 }

@@ -71,6 +71,7 @@ func TestDefaults(t *testing.T) {
 		TopicDefaults:      storage.DefaultTopicConfig(),
 		MinFreeBytes:       64 << 20,
 		IndexCacheBytes:    64 << 20,
+		ProducerExpiration: 24 * time.Hour,
 	}
 	if got := c.Storage(); !reflect.DeepEqual(got, wantStorage) {
 		t.Errorf("storage options\n got %+v\nwant %+v", got, wantStorage)
@@ -214,6 +215,7 @@ var samples = map[string]string{
 	"min_free_bytes":                    "0",
 	"index_cache_bytes":                 "256MiB",
 	"page_cache_window_bytes":           "-1",
+	"producer_id_expiration":            "2h0m0s",
 	"log_retention_ms":                  "-1",
 	"log_retention_bytes":               "10GiB",
 	"log_cleanup_policy":                "compact,delete",

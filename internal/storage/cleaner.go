@@ -113,6 +113,9 @@ func (e *Engine) RunCleaner(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("compaction of %s/%d: %w", p.topic.name, p.index, err))
 			}
 		}
+		if err := e.expireProducers(p, now); err != nil {
+			errs = append(errs, fmt.Errorf("producer expiry of %s/%d: %w", p.topic.name, p.index, err))
+		}
 	}
 	if err := e.reclaimLocked(ctx); err != nil {
 		errs = append(errs, err)

@@ -51,6 +51,10 @@ type Options struct {
 	MinFreeBytes int64
 	// IndexCacheBytes is Pebble's block cache (64 MiB).
 	IndexCacheBytes int64
+	// ProducerExpiration is producer.id.expiration.ms (1 day): the cleaner
+	// forgets a producer's state in a partition once it has not appended
+	// there for this long and has no transaction open in it.
+	ProducerExpiration time.Duration
 	// Logger receives the engine's logs (slog.Default() when nil).
 	Logger *slog.Logger
 	// LogObserver is told of the commit log's write groups and fsyncs, for
@@ -89,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IndexCacheBytes <= 0 {
 		o.IndexCacheBytes = 64 << 20
+	}
+	if o.ProducerExpiration <= 0 {
+		o.ProducerExpiration = 24 * time.Hour
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

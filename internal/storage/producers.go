@@ -270,3 +270,39 @@ func (p *Partition) Producers() []ProducerInfo {
 	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
+
+// expireProducers forgets the producers of p that have not appended for
+// Options.ProducerExpiration and have no transaction open in p, as Kafka
+// expires producer ids. Their keys are deleted from the index; a recovery
+// that replays their batches again brings them back until the next pass.
+// REQUIRES: e.cleanMu is held.
+func (e *Engine) expireProducers(p *Partition, now int64) error {
+	cutoff := now - e.opts.ProducerExpiration.Milliseconds()
+	e.applyMu.RLock()
+	defer e.applyMu.RUnlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var expired []int64
+	for id, s := range p.mu.producers {
+		if _, open := p.mu.txns.open[id]; !open && s.lastAppend < cutoff {
+			expired = append(expired, id)
+		}
+	}
+	if len(expired) == 0 {
+		return nil
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	for _, id := range expired {
+		if err := b.Delete(producerKey(p.id, id), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("%w: %v", ErrStorage, err)
+	}
+	for _, id := range expired {
+		delete(p.mu.producers, id)
+	}
+	return nil
+}

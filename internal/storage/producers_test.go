@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -193,5 +194,44 @@ func TestProducerStateEncoding(t *testing.T) {
 	}
 	if !inSequence(1<<31-1, 0) || inSequence(5, 7) || !inSequence(5, 6) {
 		t.Error("inSequence")
+	}
+}
+
+// A producer that has not appended for producer.id.expiration.ms is
+// forgotten by the cleaner, unless it has a transaction open.
+func TestProducerExpiry(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	opts := testOptions(t.TempDir())
+	opts.Now, opts.ProducerExpiration = clock.Now, time.Hour
+	e := openTest(t, opts)
+	defer e.Close()
+	if _, err := e.CreateTopic("t", 1, e.TopicDefaults()); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.Partition("t", 0)
+	if _, err := p.Append(idempotentBatch(t, 1, 0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	clock.now = clock.now.Add(30 * time.Minute)
+	if _, err := p.Append(idempotentBatch(t, 2, 0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	clock.now = clock.now.Add(40 * time.Minute) // producer 1: 70 min, producer 2: 40 min
+	if err := e.RunCleaner(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() []int64 {
+		var out []int64
+		for _, info := range p.Producers() {
+			out = append(out, info.ID)
+		}
+		return out
+	}
+	if got := ids(); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("producers after expiry: %v, want [2]", got)
+	}
+	// Producer 1 is unknown again: its old batch is new to the partition.
+	if res, err := p.Append(idempotentBatch(t, 1, 0, 0, 1)); err != nil || res.Duplicate {
+		t.Errorf("the expired producer's batch: %+v %v", res, err)
 	}
 }
