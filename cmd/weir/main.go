@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(cli.NewConsumeCommand())
 	root.AddCommand(cli.NewClusterCommand())
 	root.AddCommand(cli.NewGroupCommand())
+	root.AddCommand(cli.NewTxnCommand(), cli.NewProducerCommand())
 	return root
 }
 

@@ -97,6 +97,7 @@ func serve(ctx context.Context, cfg config.Config, configFile string, logs io.Wr
 	closeEngine := func() error {
 		m.Readiness().Set(metrics.Storage, errClosing)
 		m.WatchGroups(nil, nil)
+		m.WatchTransactions(nil)
 		m.WatchStorage(nil) // waits for a scrape reading the engine
 		return engine.Close()
 	}
@@ -106,6 +107,7 @@ func serve(ctx context.Context, cfg config.Config, configFile string, logs io.Wr
 	b, err := broker.Listen(bcfg, engine)
 	if err == nil {
 		m.WatchGroups(b.Groups(), engine)
+		m.WatchTransactions(b.Txn())
 	}
 	if err != nil {
 		closeEngine()

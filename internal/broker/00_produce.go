@@ -121,6 +121,11 @@ func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partiti
 		// Transaction markers are the broker's to write, as in Kafka.
 		return storage.AppendResult{}, errControlBatch
 	}
+	if h.ProducerID >= 0 && h.BaseSequence < 0 {
+		// A producer's batch without a sequence would escape the
+		// duplicate and gap checks.
+		return storage.AppendResult{}, errNoSequence
+	}
 	if req.TransactionID != nil {
 		// The partition must be in the producer's transaction
 		// (AddPartitionsToTxn), as the coordinator says.
@@ -155,6 +160,9 @@ func verifyError(version int16, err error) error {
 	}
 	return err
 }
+
+// errNoSequence: a batch with a producer id must have a sequence.
+var errNoSequence = errors.New("a batch with a producer id must have a base sequence")
 
 // errControlBatch: clients may not write control batches.
 var errControlBatch = errors.New("clients are not allowed to write control records")

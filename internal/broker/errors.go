@@ -38,7 +38,7 @@ func errorCode(err error) int16 {
 		return kerr.NotEnoughReplicas.Code
 	case errors.Is(err, errInvalidTimestamp):
 		return kerr.InvalidTimestamp.Code
-	case errors.Is(err, errOneBatch), errors.Is(err, errControlBatch):
+	case errors.Is(err, errOneBatch), errors.Is(err, errControlBatch), errors.Is(err, errNoSequence):
 		return kerr.InvalidRecord.Code
 	case errors.Is(err, storage.ErrCorruptMessage):
 		return kerr.CorruptMessage.Code

@@ -1,15 +1,17 @@
 // Package cli holds the client-side commands of the weir binary: topic
 // administration (weir topic ...), producing lines of text (weir produce),
 // consuming records (weir consume), consumer groups and their offsets (weir
-// group ...) and describing the cluster (weir cluster info). They talk to
-// any Kafka-compatible cluster through franz-go's kgo and kadm clients;
-// nothing here reaches into the broker's internals.
+// group ...), transactions and the producers of partitions (weir txn ...,
+// weir producer describe) and describing the cluster (weir cluster info).
+// They talk to any Kafka-compatible cluster through franz-go's kgo and kadm
+// clients; nothing here reaches into the broker's internals.
 //
 // Each command has an exported constructor (NewTopicCommand,
-// NewProduceCommand, NewConsumeCommand, NewGroupCommand, NewClusterCommand)
-// that cmd/weir registers on its root command. Every command carries the
-// same persistent flags (connection.go): --brokers/-b (default
-// 127.0.0.1:9092, or $WEIR_BROKERS), --output table|json and --timeout.
+// NewProduceCommand, NewConsumeCommand, NewGroupCommand, NewTxnCommand,
+// NewProducerCommand, NewClusterCommand) that cmd/weir registers on its root
+// command. Every command carries the same persistent flags (connection.go):
+// --brokers/-b (default 127.0.0.1:9092, or $WEIR_BROKERS), --output
+// table|json and --timeout.
 //
 // Exit codes, computed by ExitCode:
 //

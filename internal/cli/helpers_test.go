@@ -24,7 +24,8 @@ const testTimeout = 60 * time.Second
 func newTestRoot() *cobra.Command {
 	root := &cobra.Command{Use: "weir", SilenceUsage: true, SilenceErrors: true, Args: NoArgs, RunE: ShowHelp}
 	root.SetFlagErrorFunc(FlagError)
-	root.AddCommand(NewTopicCommand(), NewProduceCommand(), NewConsumeCommand(), NewClusterCommand(), NewGroupCommand())
+	root.AddCommand(NewTopicCommand(), NewProduceCommand(), NewConsumeCommand(), NewClusterCommand(), NewGroupCommand(),
+		NewTxnCommand(), NewProducerCommand())
 	return root
 }
 

@@ -15,6 +15,9 @@
 //     topics, partitions and bytes per topic, the commit log's disk use.
 //   - WatchGroups(coordinator, engine) adds the consumer groups, read when
 //     scraped: states, members, rebalances, committed offsets and lag.
+//   - WatchTransactions(coordinator) adds the transaction coordinator's
+//     totals, read when scraped: transactional ids, transactions open and
+//     completing, commits, aborts, timeouts, fenced producers.
 //
 // Nothing is kept per partition: a node can hold a million partitions, and
 // a series each would cost more than the partitions themselves. Partition

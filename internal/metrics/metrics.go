@@ -15,13 +15,14 @@ const namespace = "weir"
 
 // Metrics is one node's metrics and readiness.
 type Metrics struct {
-	registry *prometheus.Registry
-	ready    *Readiness
-	topics   *topicBytes
-	broker   *brokerObserver
-	log      *logObserver
-	storage  *storageCollector
-	groups   *groupCollector
+	registry     *prometheus.Registry
+	ready        *Readiness
+	topics       *topicBytes
+	broker       *brokerObserver
+	log          *logObserver
+	storage      *storageCollector
+	groups       *groupCollector
+	transactions *transactionCollector
 }
 
 // New returns the metrics of a node running version, registered on a
@@ -36,6 +37,7 @@ func New(version string) *Metrics {
 	m.log = newLogObserver(m.ready)
 	m.storage = newStorageCollector()
 	m.groups = newGroupCollector()
+	m.transactions = newTransactionCollector()
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace:   namespace,
 		Name:        "build_info",
@@ -50,6 +52,7 @@ func New(version string) *Metrics {
 		m.topics,
 		m.storage,
 		m.groups,
+		m.transactions,
 	)
 	m.broker.register(m.registry)
 	m.log.register(m.registry)

@@ -125,9 +125,12 @@ func (s *producerState) add(h recordbatch.Header, base int64, appendTime int64) 
 }
 
 // idempotent reports whether a batch carries a producer id whose
-// sequences are checked: not a control batch (a transaction marker).
+// sequences are checked: not a control batch (a transaction marker), and
+// not a batch without a sequence (-1), which only the broker writes (a
+// coordinator's transactional records, such as TxnOffsetCommit's offsets
+// in __consumer_offsets; clients' such batches are refused before).
 func idempotent(h recordbatch.Header) bool {
-	return h.ProducerID >= 0 && !h.Control()
+	return h.ProducerID >= 0 && h.BaseSequence >= 0 && !h.Control()
 }
 
 func producerKey(partition uint64, producerID int64) []byte {
