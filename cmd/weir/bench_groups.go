@@ -97,3 +97,50 @@ Prints commits per second and the commit latency percentiles.`,
 	f.StringVar(&jsonFile, "json-file", "", "also write the result as JSON to this file")
 	return cmd
 }
+
+func newBenchTxnCommand() *cobra.Command {
+	cfg := kafkabench.DefaultTxnConfig()
+	var (
+		jsonOut  bool
+		jsonFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "txn",
+		Short: "Measure small transactions per second and read_committed end-to-end latency",
+		Long: `--producers transactional producers (each its own transactional id) commit
+transactions of --records-per-txn records of --record-size bytes, spread
+over the partitions of --topic, one after another as fast as they can, for
+--duration, while a read_committed consumer reads from the end. Prints
+transactions per second, the latency of a whole transaction (begin to
+committed) and the end-to-end latency of records as the read_committed
+consumer sees them (produce to receipt: the commit and the last stable
+offset included).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			res, err := kafkabench.RunTxn(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			if err := writeResult(cmd.OutOrStdout(), jsonOut, jsonFile, res.WriteJSON, res.WriteText); err != nil {
+				return err
+			}
+			if res.Errors > 0 {
+				return fmt.Errorf("txn: %d transactions failed", res.Errors)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&cfg.Brokers, "brokers", "b", cfg.Brokers, "seed brokers, host:port, comma-separated")
+	f.StringVar(&cfg.Topic, "topic", cfg.Topic, "topic written (created when absent)")
+	f.Int32Var(&cfg.Partitions, "partitions", cfg.Partitions, "partitions of the topic when it is created")
+	f.IntVar(&cfg.Producers, "producers", cfg.Producers, "transactional producers")
+	f.IntVar(&cfg.RecordsPerTxn, "records-per-txn", cfg.RecordsPerTxn, "records in each transaction")
+	f.IntVar(&cfg.RecordSize, "record-size", cfg.RecordSize, "value size of every record, in bytes (at least 8)")
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to run")
+	f.BoolVar(&jsonOut, "json", false, "print the result as JSON instead of text")
+	f.StringVar(&jsonFile, "json-file", "", "also write the result as JSON to this file")
+	return cmd
+}

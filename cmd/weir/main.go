@@ -51,6 +51,6 @@ func newBenchCommand() *cobra.Command {
 	}
 	bench.AddCommand(newBenchStorageCommand())
 	bench.AddCommand(newBenchProduceCommand(), newBenchConsumeCommand(), newBenchE2ECommand(), newBenchConnectionsCommand())
-	bench.AddCommand(newBenchGroupsCommand(), newBenchCommitsCommand())
+	bench.AddCommand(newBenchGroupsCommand(), newBenchCommitsCommand(), newBenchTxnCommand())
 	return bench
 }

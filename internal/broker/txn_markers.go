@@ -18,62 +18,68 @@ import (
 )
 
 // writeMarkers writes the markers of each transaction and reports them to
-// the coordinator, following the Writes the reports return.
+// the coordinator, following the Writes the reports return. A
+// transaction's markers are appended one after the other and waited for
+// together: one fsync covers them all.
 func (b *Broker) writeMarkers(ctx context.Context, markers []txn.Markers) {
+	ctx = context.WithoutCancel(ctx)
 	for len(markers) > 0 {
 		m := markers[0]
 		markers = markers[1:]
 		written := m
 		written.Partitions = nil
+		var last storage.AppendResult
 		for _, tp := range m.Partitions {
-			if err := b.writeMarker(ctx, m, tp); err != nil {
+			res, err := b.appendMarker(m, tp)
+			if err != nil {
 				b.logger.Error("writing a transaction marker failed; retrying later", "transactional_id", m.TransactionalID,
 					"topic", tp.Topic, "partition", tp.Partition, "err", err)
 				continue
+			}
+			if res.After(last) {
+				last = res
 			}
 			written.Partitions = append(written.Partitions, tp)
 		}
 		if len(written.Partitions) == 0 && len(m.Partitions) > 0 {
 			continue
 		}
+		if err := b.engine.WaitDurable(ctx, last); err != nil {
+			b.logger.Error("transaction markers not durable; retrying later", "transactional_id", m.TransactionalID, "err", err)
+			continue
+		}
+		if !b.wakesOnSync() {
+			b.dataArrived()
+		}
 		w := b.txnLogged(ctx, func() *txn.Write { return b.txn.MarkersWritten(time.Now(), written) })
 		markers = append(markers, w.Markers...)
 	}
 }
 
-// writeMarker writes one marker and waits until it is durable. A
-// partition that no longer exists counts as written, as Kafka drops it.
-func (b *Broker) writeMarker(ctx context.Context, m txn.Markers, tp txn.TopicPartition) error {
+// appendMarker appends one marker, not waiting for it to be durable. A
+// partition that no longer exists counts as written (a zero result), as
+// Kafka drops it.
+func (b *Broker) appendMarker(m txn.Markers, tp txn.TopicPartition) (storage.AppendResult, error) {
 	batch, err := storage.NewMarkerBatch(m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch, time.Now().UnixMilli())
 	if err != nil {
-		return err
+		return storage.AppendResult{}, err
 	}
-	ctx = context.WithoutCancel(ctx)
 	if tp.Topic == group.OffsetsTopic {
 		// The marker and its effect on the staged offsets, in log order.
 		b.offsetsMu.Lock()
+		defer b.offsetsMu.Unlock()
 		res, err := b.offsets.partition.Append(batch)
 		if err == nil {
 			b.groups.CompleteTxn(m.ProducerID, m.Commit)
 		}
-		b.offsetsMu.Unlock()
-		if err != nil {
-			return err
-		}
-		return b.engine.WaitDurable(ctx, res)
+		return res, err
 	}
 	p, err := b.engine.Partition(tp.Topic, tp.Partition)
 	if errors.Is(err, storage.ErrUnknownTopicOrPartition) {
-		return nil
+		return storage.AppendResult{}, nil
 	}
 	if err != nil {
-		return err
+		return storage.AppendResult{}, err
 	}
-	if _, err := p.AppendDurable(ctx, batch); err != nil {
-		return err
-	}
-	if !b.wakesOnSync() {
-		b.dataArrived()
-	}
-	return nil
+	return p.Append(batch)
 }
