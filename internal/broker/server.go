@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
@@ -90,6 +91,9 @@ type Broker struct {
 	txn    *txn.Coordinator
 	txnLog *internalLog
 	txnMu  sync.Mutex
+	// markersInFlight counts the writes of transaction markers under
+	// way (txn_markers.go).
+	markersInFlight atomic.Int32
 
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).

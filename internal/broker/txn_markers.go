@@ -22,6 +22,11 @@ import (
 // transaction's markers are appended one after the other and waited for
 // together: one fsync covers them all.
 func (b *Broker) writeMarkers(ctx context.Context, markers []txn.Markers) {
+	if len(markers) == 0 {
+		return
+	}
+	b.markersInFlight.Add(1)
+	defer b.markersInFlight.Add(-1)
 	ctx = context.WithoutCancel(ctx)
 	for len(markers) > 0 {
 		m := markers[0]
