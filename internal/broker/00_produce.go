@@ -19,7 +19,7 @@ package broker
 // partitions the transaction coordinator says are in the producer's
 // transaction (AddPartitionsToTxn); others get INVALID_TXN_STATE (the
 // coordinator's TRANSACTION_ABORTABLE from version 11), a fenced producer
-// INVALID_PRODUCER_EPOCH or PRODUCER_FENCED. The batches of idempotent
+// INVALID_PRODUCER_EPOCH. The batches of idempotent
 // producers have their sequence numbers checked by the storage engine: a
 // retry is answered with the original offsets (stored once), a gap with
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch with
@@ -143,19 +143,25 @@ func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partiti
 var errOneBatch = errors.New("a partition's records must be exactly one record batch")
 
 // verifyError is the error of a failed verification of a transactional
-// produce, as Kafka's ReplicaManager answers it: versions before 11 know
-// neither TRANSACTION_ABORTABLE (INVALID_TXN_STATE instead) nor that
-// CONCURRENT_TRANSACTIONS is worth retrying (NOT_ENOUGH_REPLICAS, which
-// is).
+// produce, as Kafka's partition leaders answer it: a fenced producer gets
+// INVALID_PRODUCER_EPOCH, what producers expect from a partition (the
+// coordinator's PRODUCER_FENCED is unknown to some, kafkajs 2.2 among
+// them); versions before 11 know neither TRANSACTION_ABORTABLE
+// (INVALID_TXN_STATE instead) nor that CONCURRENT_TRANSACTIONS is worth
+// retrying (NOT_ENOUGH_REPLICAS, which is).
 func verifyError(version int16, err error) error {
 	var ke *kerr.Error
-	if !errors.As(err, &ke) || version >= 11 {
+	if !errors.As(err, &ke) {
 		return err
 	}
-	switch ke {
-	case kerr.TransactionAbortable:
+	switch {
+	case ke == kerr.ProducerFenced:
+		return kerr.InvalidProducerEpoch
+	case version >= 11:
+		return err
+	case ke == kerr.TransactionAbortable:
 		return kerr.InvalidTxnState
-	case kerr.ConcurrentTransactions:
+	case ke == kerr.ConcurrentTransactions:
 		return kerr.NotEnoughReplicas
 	}
 	return err

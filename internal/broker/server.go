@@ -8,7 +8,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
@@ -91,9 +90,6 @@ type Broker struct {
 	txn    *txn.Coordinator
 	txnLog *internalLog
 	txnMu  sync.Mutex
-	// markersInFlight counts the writes of transaction markers under
-	// way (txn_markers.go).
-	markersInFlight atomic.Int32
 
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).

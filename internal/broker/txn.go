@@ -86,11 +86,8 @@ func txnRecords(records []txn.Record) []internalRecord {
 // markers a failed write left owed are written again.
 func (b *Broker) tickTxn(ctx context.Context, retry bool) {
 	b.txnDo(ctx, func() *txn.Write { return b.txn.Tick(time.Now()) })
-	// Owed markers are written again only while no other write of
-	// markers is under way: a second marker for a transaction being
-	// completed could otherwise land after the producer's next
-	// transaction began in the partition, and end it.
-	if retry && b.markersInFlight.Load() == 0 {
+	// Owed markers: the coordinator hands out none that a writer holds.
+	if retry {
 		b.writeMarkers(ctx, b.txn.PendingMarkers())
 	}
 }

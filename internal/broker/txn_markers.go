@@ -20,13 +20,10 @@ import (
 // writeMarkers writes the markers of each transaction and reports them to
 // the coordinator, following the Writes the reports return. A
 // transaction's markers are appended one after the other and waited for
-// together: one fsync covers them all.
+// together: one fsync covers them all. Every hand-out is reported, with
+// the partitions written (none when the writes failed), for the
+// coordinator hands out again only markers no writer holds.
 func (b *Broker) writeMarkers(ctx context.Context, markers []txn.Markers) {
-	if len(markers) == 0 {
-		return
-	}
-	b.markersInFlight.Add(1)
-	defer b.markersInFlight.Add(-1)
 	ctx = context.WithoutCancel(ctx)
 	for len(markers) > 0 {
 		m := markers[0]
@@ -46,14 +43,10 @@ func (b *Broker) writeMarkers(ctx context.Context, markers []txn.Markers) {
 			}
 			written.Partitions = append(written.Partitions, tp)
 		}
-		if len(written.Partitions) == 0 && len(m.Partitions) > 0 {
-			continue
-		}
 		if err := b.engine.WaitDurable(ctx, last); err != nil {
 			b.logger.Error("transaction markers not durable; retrying later", "transactional_id", m.TransactionalID, "err", err)
-			continue
-		}
-		if !b.wakesOnSync() {
+			written.Partitions = nil
+		} else if !b.wakesOnSync() {
 			b.dataArrived()
 		}
 		w := b.txnLogged(ctx, func() *txn.Write { return b.txn.MarkersWritten(time.Now(), written) })

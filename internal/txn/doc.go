@@ -55,10 +55,13 @@
 //     m.Partitions (completing the pending transactional offsets of the
 //     producer in the __consumer_offsets partition); once durable, call
 //     MarkersWritten(now, m), m being the Markers handed out with its
-//     Partitions cut to those written (all or some), and handle the Write
+//     Partitions cut to those written (all, some, or none when the
+//     writes failed: report every hand-out once), and handle the Write
 //     it returns the same way: it completes the transaction once every
-//     partition is reported. A marker that cannot be written is retried;
-//     PendingMarkers lists what is left.
+//     partition is reported. What is left is handed out again by
+//     PendingMarkers, which a timer calls: never while a writer holds
+//     the transaction's markers, for a marker written late could end
+//     the producer's next transaction.
 //
 // Per request:
 //

@@ -86,7 +86,7 @@ func (d *driver) step(op, arg byte) {
 		return h.apply(w)
 	}
 	d.trace = append(d.trace, fmt.Sprintf("op %d arg %d (%s, zombie %v, fail %v)", op%12, arg, id, zombie, failAppend))
-	switch op % 12 {
+	switch op % 13 {
 	case 0: // InitProducerId, maybe KIP-360
 		version := []int16{2, 3, 4, 5}[arg>>3%4]
 		pid, epoch := int64(-1), int16(-1)
@@ -117,17 +117,18 @@ func (d *driver) step(op, arg byte) {
 			d.gotProducerID(id, resp.ProducerID)
 			d.clients[id] = producer{id, resp.ProducerID, resp.ProducerEpoch}
 		}
-	case 5: // the marker writer: all of a transaction's markers, or some
+	case 5: // the marker writer: all of a transaction's markers, some, or none (the writes failed)
 		if len(h.markers) == 0 {
 			return
 		}
 		i := int(arg) % len(h.markers)
 		m := h.markers[i]
-		if arg&16 != 0 && len(m.Partitions) > 1 {
+		h.markers = slices.Delete(h.markers, i, i+1)
+		switch {
+		case arg&32 != 0:
+			m.Partitions = nil
+		case arg&16 != 0 && len(m.Partitions) > 1:
 			m.Partitions = m.Partitions[:1]
-			h.markers[i].Partitions = h.markers[i].Partitions[1:]
-		} else {
-			h.markers = slices.Delete(h.markers, i, i+1)
 		}
 		finish(h.c.MarkersWritten(h.now, m))
 	case 6: // time passes
@@ -150,7 +151,8 @@ func (d *driver) step(op, arg byte) {
 		h.c.ListTransactions(h.now, &kmsg.ListTransactionsRequest{Version: 1, DurationFilterMillis: int64(arg) * 1000})
 		h.c.Summary()
 		h.c.NextDeadline()
-		h.c.PendingMarkers()
+	case 12: // the timer of the marker writer: what is owed is handed out again
+		h.markers = append(h.markers, h.c.PendingMarkers()...)
 	case 11: // a batch from a partition leader: verify one, add another
 		req := kmsg.NewPtrAddPartitionsToTxnRequest()
 		req.Version = 5
@@ -190,6 +192,18 @@ func (d *driver) gotProducerID(id string, pid int64) {
 // check verifies the coordinator's invariants.
 func (d *driver) check() {
 	c := d.h.c
+	// A transaction's markers are held by one writer at a time: a second
+	// marker written late could end the producer's next transaction.
+	held := map[string]bool{}
+	for _, m := range d.h.markers {
+		if e := c.txns[m.TransactionalID]; e == nil || e.completion != m.completion {
+			continue // stale: ignored when reported
+		}
+		if held[m.TransactionalID] {
+			d.fail("%s: markers of one completion handed out twice", m.TransactionalID)
+		}
+		held[m.TransactionalID] = true
+	}
 	owners := map[int64]string{}
 	for id, e := range c.txns {
 		m := e.meta

@@ -14,8 +14,11 @@ import (
 // The hand-off survives crashes: a transaction stays PrepareCommit or
 // PrepareAbort until every partition's marker was reported durable
 // (MarkersWritten), and its markers are handed out again by PendingMarkers
-// and, after a restart, by Recover. A partition may so receive a marker
-// twice; the second one closes no transaction and must be accepted.
+// and, after a restart, by Recover. A writer reports every Markers handed
+// to it exactly once, with the partitions it wrote (none if it failed):
+// until it does, PendingMarkers does not hand the transaction out again.
+// A partition receives a marker twice only when a write failed after
+// its append; the second one closes no transaction and must be accepted.
 type Markers struct {
 	TransactionalID string
 	// ProducerID and ProducerEpoch are the producer's: the markers carry
@@ -43,9 +46,11 @@ type Markers struct {
 	completion uint64
 }
 
-// markersOf returns the markers e's transaction still needs.
+// handOut returns the markers e's transaction still needs, for a writer
+// to write and report.
 // REQUIRES: c.mu is held; e.meta.preparing().
-func (c *Coordinator) markersOf(e *entry) Markers {
+func (c *Coordinator) handOut(e *entry) Markers {
+	e.writing = true
 	partitions := slices.SortedFunc(maps.Keys(e.unmarked), TopicPartition.compare)
 	if partitions == nil {
 		partitions = []TopicPartition{}
@@ -63,9 +68,9 @@ func (c *Coordinator) markersOf(e *entry) Markers {
 }
 
 // MarkersWritten tells the coordinator that the markers of m are durable
-// in m.Partitions (all of them, or some: the others may be reported
-// later). m is a copy of Markers the coordinator handed out, its
-// Partitions possibly fewer. Once every partition of the transaction is
+// in m.Partitions (all of them, some or none: the others are handed out
+// again by PendingMarkers). m is a copy of Markers the coordinator handed
+// out, its Partitions possibly fewer; each hand-out is reported once. Once every partition of the transaction is
 // reported, the returned Write completes it (CompleteCommit or
 // CompleteAbort, and for a version 2 transaction whose epoch was
 // exhausted, the next producer id at epoch 0); otherwise it writes
@@ -82,6 +87,7 @@ func (c *Coordinator) MarkersWritten(now time.Time, m Markers) *Write {
 	if e == nil || !e.meta.preparing() || e.completion != m.completion {
 		return c.seal(w)
 	}
+	e.writing = false
 	for _, tp := range m.Partitions {
 		delete(e.unmarked, tp)
 	}
@@ -107,16 +113,17 @@ func (c *Coordinator) stageCompletion(w *Write, e *entry, nowMs int64) {
 	c.stage(w, e, m, e.lastEpoch)
 }
 
-// PendingMarkers returns the markers of every transaction waiting for
-// them (none being written to the state topic), sorted by transactional
-// id: what a marker writer hands out again after a failure.
+// PendingMarkers hands out the markers of every transaction waiting for
+// them that no writer holds (and none being written to the state topic),
+// sorted by transactional id: what a marker writer writes again after a
+// failure. They are reported with MarkersWritten like the others.
 func (c *Coordinator) PendingMarkers() []Markers {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []Markers
 	for _, id := range slices.Sorted(maps.Keys(c.active)) {
-		if e := c.active[id]; e.meta.preparing() && e.pending == nil {
-			out = append(out, c.markersOf(e))
+		if e := c.active[id]; e.meta.preparing() && e.pending == nil && !e.writing {
+			out = append(out, c.handOut(e))
 		}
 	}
 	return out

@@ -109,3 +109,43 @@ func TestMarkersLateReport(t *testing.T) {
 	h.writeMarkers()
 	h.wantState("t", StateCompleteCommit, p.pid, p.epoch)
 }
+
+// A transaction's markers are held by one writer at a time: PendingMarkers
+// does not hand out again markers that a writer holds, for a second marker
+// written late could end the producer's next transaction (the same
+// producer id and epoch with transactions version 1). A writer whose
+// writes failed reports none, and the markers are owed again.
+func TestMarkersHeldOnce(t *testing.T) {
+	h := newHarness(t)
+	p := h.newProducer("t")
+	h.add(p, tp("a", 0), tp("b", 0))
+	h.end(4, p, true)
+	m := h.markers[0]
+	h.markers = nil
+	if pending := h.c.PendingMarkers(); len(pending) != 0 {
+		t.Fatalf("markers a writer holds handed out again: %+v", pending)
+	}
+	failed := m
+	failed.Partitions = nil
+	if w := h.apply(h.c.MarkersWritten(h.now, failed)); len(w.Records) != 0 {
+		t.Fatalf("a report of no partitions wrote %d records", len(w.Records))
+	}
+	again := h.c.PendingMarkers()
+	if len(again) != 1 || len(again[0].Partitions) != 2 {
+		t.Fatalf("after a failed write, pending markers %+v, want the transaction's 2", again)
+	}
+	if pending := h.c.PendingMarkers(); len(pending) != 0 {
+		t.Fatalf("markers handed out twice by PendingMarkers: %+v", pending)
+	}
+	partial := again[0]
+	partial.Partitions = partial.Partitions[:1]
+	h.apply(h.c.MarkersWritten(h.now, partial))
+	last := h.c.PendingMarkers()
+	if len(last) != 1 || len(last[0].Partitions) != 1 || last[0].Partitions[0] != tp("b", 0) {
+		t.Fatalf("after a partial write, pending markers %+v, want b-0's", last)
+	}
+	if w := h.apply(h.c.MarkersWritten(h.now, last[0])); len(w.Records) != 1 {
+		t.Fatalf("the last report wrote %d records", len(w.Records))
+	}
+	h.wantState("t", StateCompleteCommit, p.pid, p.epoch)
+}

@@ -124,6 +124,11 @@ type entry struct {
 	// PrepareAbort), unique in the coordinator's run; its Markers carry
 	// it.
 	completion uint64
+	// writing is set while the markers of the completion are handed out
+	// to a writer that has not reported them (MarkersWritten):
+	// PendingMarkers does not hand them out a second time, for a second
+	// marker written late could end the producer's next transaction.
+	writing bool
 }
 
 // busy reports whether the id must answer CONCURRENT_TRANSACTIONS: a

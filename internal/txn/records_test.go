@@ -90,8 +90,10 @@ func TestReplayGivesSameState(t *testing.T) {
 		// What the coordinator still owes markers for, the replayed one
 		// recovers (with every partition, including those written).
 		want := map[string]bool{}
-		for _, m := range d.h.c.PendingMarkers() {
-			want[m.TransactionalID] = true
+		for id, e := range d.h.c.active {
+			if e.meta.preparing() {
+				want[id] = true
+			}
 		}
 		got := map[string]bool{}
 		for _, m := range replayed.Recover(d.h.now) {

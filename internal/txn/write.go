@@ -132,7 +132,7 @@ func (c *Coordinator) apply(w *Write, ch *change) {
 	e.unmarked = nil
 	if e.meta.preparing() {
 		c.prepared(e)
-		w.Markers = append(w.Markers, c.markersOf(e))
+		w.Markers = append(w.Markers, c.handOut(e))
 	}
 	switch e.meta.state {
 	case StateCompleteCommit:
