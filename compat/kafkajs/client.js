@@ -21,6 +21,11 @@
 // private symbol kafkajs creates them with): kafkajs's own request encoding,
 // response and record-batch decoding and codecs, without the group.
 //
+// Transactions: produce_transactions, consume_committed, transact and fence
+// (internal/compat/txn_test.go) use kafkajs's transactional producer
+// (producer.transaction()); consume_committed and transact run its Consumer,
+// in a group, whose isolation level is read_committed by default.
+//
 // The member command runs kafkajs's Consumer as a member of a consumer group
 // for the group scenario (internal/compat/group_test.go) until stdin closes:
 // its parameters are the first line of stdin, its events JSON lines on stdout
@@ -154,13 +159,7 @@ const commands = {
         acks: -1,
         timeout: TIMEOUT,
         compression: CODECS[params.codec],
-        messages: params.records.map(r => ({
-          partition: r.partition,
-          key: unb64(r.key),
-          value: unb64(r.value),
-          timestamp: String(r.timestamp),
-          headers: headersObject(r.headers),
-        })),
+        messages: params.records.map(message),
       })
     } finally {
       await producer.disconnect()
@@ -243,6 +242,189 @@ const commands = {
     )
     return {}
   },
+
+  // produce_transactions runs each transaction given with one
+  // transactional producer, which initialises its producer id (with the
+  // transactional id) at its first transaction().
+  async produce_transactions(bootstrap, topic, params) {
+    const producer = transactionalProducer(client(bootstrap), params.id)
+    await producer.connect()
+    try {
+      for (const t of params.transactions) {
+        const txn = await producer.transaction()
+        await txn.send({ topic, messages: t.records.map(message) })
+        await (t.commit ? txn.commit() : txn.abort())
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    return {}
+  },
+
+  // consume_committed reads with kafkajs's Consumer, whose isolation level
+  // is read_committed unless readUncommitted is set: the Consumer only runs
+  // in a group, a group of its own here, from the earliest offsets, that
+  // commits nothing.
+  async consume_committed(bootstrap, topic, params) {
+    const kafka = client(bootstrap)
+    const got = []
+    const wanted = () => got.length >= params.want.length
+    await consumeUntil(kafka, `${topic}-read-committed`, topic, r => got.push(r), wanted, async () => {})
+    got.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+    check(got, params.want)
+    return got
+  },
+
+  // transact is a round of consume-transform-produce: kafkajs's Consumer, a
+  // member of the group, reads the input from the group's committed offsets
+  // (read_committed, no commits of its own) up to params.ends; a
+  // transaction of the transactional producer sends the copies to the
+  // output and adds the ends to the transaction (transaction.sendOffsets,
+  // which names the group only: TxnOffsetCommit v0-1 carry no member).
+  async transact(bootstrap, topic, params) {
+    const kafka = client(bootstrap)
+    const producer = transactionalProducer(kafka, params.id)
+    await producer.connect()
+    try {
+      const next = await committedOffsets(kafka, params.group, topic, params.ends.length)
+      const got = []
+      const consumed = r => {
+        got.push(r)
+        next[r.partition] = r.offset + 1
+      }
+      const reached = () => next.every((n, p) => n >= params.ends[p])
+      await consumeUntil(kafka, params.group, topic, consumed, reached, async () => {
+        const txn = await producer.transaction()
+        await txn.send({ topic: params.output, messages: got.map(message) })
+        await txn.sendOffsets({
+          consumerGroupId: params.group,
+          topics: [{ topic, partitions: params.ends.map((offset, partition) => ({ partition, offset: String(offset) })) }],
+        })
+        await (params.commit ? txn.commit() : txn.abort())
+      })
+      return got
+    } finally {
+      await producer.disconnect()
+    }
+  },
+
+  // fence: the second producer's first transaction() initialises the
+  // transactional id again, which fences the first producer.
+  async fence(bootstrap, topic, params) {
+    const kafka = client(bootstrap)
+    const first = transactionalProducer(kafka, params.id)
+    const second = transactionalProducer(kafka, params.id)
+    await first.connect()
+    await second.connect()
+    try {
+      const t1 = await first.transaction()
+      await t1.send({ topic, messages: [message(params.first)] })
+      const t2 = await second.transaction()
+      let fenced = null
+      try {
+        await t1.send({ topic, messages: [message(params.late)] })
+        await t1.commit()
+      } catch (e) {
+        const ke = kafkaError(e)
+        if (!ke) throw e
+        fenced = { code: ke.code, name: ke.name, message: ke.detail }
+      }
+      await t2.send({ topic, messages: [message(params.second)] })
+      await t2.commit()
+      return { fenced }
+    } finally {
+      await first.disconnect()
+      await second.disconnect()
+    }
+  },
+}
+
+// transactionalProducer is kafkajs's transactional producer, as its
+// documentation configures it: idempotent, one request in flight, retries.
+function transactionalProducer(kafka, transactionalId) {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 5, initialRetryTime: 100 },
+  })
+}
+
+// committedOffsets are a group's committed offsets of a topic's first
+// partitions (0 where it has none), as admin.fetchOffsets gives them.
+async function committedOffsets(kafka, groupId, topic, partitions) {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    const next = new Array(partitions).fill(0)
+    for (const p of t.partitions) {
+      if (p.partition < partitions) next[p.partition] = Math.max(Number(p.offset), 0)
+    }
+    return next
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+// consumeUntil runs kafkajs's Consumer as a member of group on topic, from
+// the earliest offsets where the group has none, without committing,
+// giving every record it consumes to consumed, until reached() is true;
+// then calls then() while the member is still in the group, and
+// disconnects.
+async function consumeUntil(kafka, groupId, topic, consumed, reached, then) {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 5, initialRetryTime: 100 } })
+  await consumer.connect()
+  try {
+    let done
+    const finished = new Promise(resolve => {
+      done = resolve
+    })
+    if (reached()) done()
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message: m }) => {
+        consumed(asRecord(partition, m))
+        if (reached()) done()
+      },
+    })
+    let timer
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('not every record consumed before the deadline')), 45000)
+    })
+    try {
+      await Promise.race([finished, deadline])
+    } finally {
+      clearTimeout(timer)
+    }
+    await then()
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+// message is a record (JSON) as kafkajs produces it.
+function message(r) {
+  return {
+    partition: r.partition,
+    key: unb64(r.key),
+    value: unb64(r.value),
+    timestamp: String(r.timestamp),
+    headers: headersObject(r.headers),
+  }
+}
+
+// asRecord is the JSON form of a message kafkajs consumed.
+function asRecord(partition, m) {
+  return {
+    partition,
+    offset: Number(m.offset),
+    key: b64(m.key),
+    value: b64(m.value),
+    headers: headersList(m.headers),
+    timestamp: Number(m.timestamp),
+  }
 }
 
 // headersObject is kafkajs's form of a record's headers: an object whose
@@ -290,7 +472,7 @@ async function fetchRecords(bootstrap, topic, starts, count) {
         try {
           response = await broker.fetch({
             replicaId: -1,
-            isolationLevel: 1,
+            isolationLevel: 0, // read_uncommitted, Kafka's consumers' default
             maxWaitTime: 100,
             minBytes: 1,
             maxBytes: 10485760,
@@ -310,14 +492,7 @@ async function fetchRecords(bootstrap, topic, starts, count) {
               const offset = Number(m.offset)
               // A batch may start before the offset asked for.
               if (offset < next.get(p.partition) || m.isControlRecord) continue
-              got.push({
-                partition: p.partition,
-                offset,
-                key: b64(m.key),
-                value: b64(m.value),
-                headers: headersList(m.headers),
-                timestamp: Number(m.timestamp),
-              })
+              got.push(asRecord(p.partition, m))
               next.set(p.partition, offset + 1)
             }
           }

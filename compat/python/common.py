@@ -11,7 +11,14 @@ reported a Kafka error; on anything else (a check of the script's own that
 failed, an exception) it exits non-zero with a message on stderr.
 
 The command "produce" takes "idempotent": true for the client's idempotent
-producer, where it has one.
+producer, where it has one. A client with transactions has four more
+commands: "produce_transactions" (its transactional producer runs the
+transactions given, each committed or aborted), "consume_committed"
+("consume" with isolation level read_committed), "transact" (a round of
+consume-transform-produce that sends the consumer group's offsets in the
+transaction) and "fence" (a second producer of a transactional id fences a
+first one, whose error is reported as {"fenced": {"code", "name",
+"message"}}).
 
 Records travel as JSON objects: partition, offset, key, value, headers (a
 list of {"key", "value"}), timestamp (milliseconds); bytes in base64, null
@@ -153,15 +160,18 @@ def run_member(namespace, bootstrap, topic):
 
 
 # COMMANDS are what every client script defines, each a function of
-# (bootstrap, topic, params) returning what to report.
+# (bootstrap, topic, params) returning what to report; TXN_COMMANDS those
+# of a client with transactions (internal/compat/txn_test.go).
 COMMANDS = ("version", "create", "produce", "consume", "offsets_for_times", "consume_from",
             "metadata", "delete", "describe_configs", "alter_configs")
+TXN_COMMANDS = ("produce_transactions", "consume_committed", "transact", "fence")
 
 
 def main(namespace):
     """Runs the command named on the command line with the JSON on stdin;
     namespace is the client script's globals(), which define COMMANDS."""
     commands = {name: namespace[name] for name in COMMANDS}
+    commands.update({name: namespace[name] for name in TXN_COMMANDS if name in namespace})
     if len(sys.argv) != 4:
         sys.exit(f"usage: {sys.argv[0]} <bootstrap> <topic> <command>")
     bootstrap, topic, command = sys.argv[1:]

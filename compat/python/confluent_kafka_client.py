@@ -6,7 +6,9 @@ Usage: confluent_kafka_client.py <bootstrap> <topic> <command> < params.json
 explicit offsets: librdkafka requires a group.id, but assign() joins no group
 and, with enable.auto.commit off, nothing is committed. The member command
 is a member of a consumer group, with the range (eager) or
-cooperative-sticky assignor.
+cooperative-sticky assignor. The transaction commands use the transactional
+producer (transactional.id); transact's consumer subscribes, a member of the
+group whose offsets go into the transaction.
 """
 
 import time
@@ -75,7 +77,12 @@ def produce(bootstrap, topic, params):
         **{"compression.type": params["codec"], "acks": "all", "linger.ms": 5},
         **settings,
     ))
-    records = params["records"]
+    return send(producer, topic, params["records"])
+
+
+def send(producer, topic, records):
+    """Produces records (JSON), each to the partition it names, waits for
+    their delivery and returns where each landed."""
     positions = [None] * len(records)
     errors = []
 
@@ -105,7 +112,7 @@ def produce(bootstrap, topic, params):
     return positions
 
 
-def consumer(bootstrap):
+def consumer(bootstrap, **extra):
     return Consumer(config(
         bootstrap,
         **{
@@ -114,6 +121,7 @@ def consumer(bootstrap):
             "enable.auto.offset.store": False,
             "auto.offset.reset": "error",  # an offset out of range is an error, not a reset
             "enable.partition.eof": False,
+            **extra,
         },
     ))
 
@@ -134,13 +142,23 @@ def read(c, count):
                 # librdkafka wraps the broker's error in a local one.
                 raise common.KafkaErr(KafkaError.OFFSET_OUT_OF_RANGE, "OFFSET_OUT_OF_RANGE", err.str())
             raise kafka_err(err)
-        _, timestamp = msg.timestamp()
-        got.append(common.record(msg.partition(), msg.offset(), msg.key(), msg.value(), msg.headers(), timestamp))
+        got.append(as_record(msg))
     return got
 
 
+def as_record(msg):
+    """The JSON form of a consumed message."""
+    _, timestamp = msg.timestamp()
+    return common.record(msg.partition(), msg.offset(), msg.key(), msg.value(), msg.headers(), timestamp)
+
+
 def consume(bootstrap, topic, params):
-    c = consumer(bootstrap)
+    """Reads with isolation level read_uncommitted, as Kafka's consumers do
+    by default (librdkafka's default is read_committed)."""
+    return consume_with(consumer(bootstrap, **{"isolation.level": "read_uncommitted"}), topic, params)
+
+
+def consume_with(c, topic, params):
     try:
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(params["partitions"])])
         got = common.sort_records(read(c, len(params["want"])))
@@ -209,6 +227,107 @@ def alter_configs(bootstrap, topic, params):
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config=params["configs"])
     wait(admin.alter_configs([resource]))
     return {}
+
+
+def txn(call, *args):
+    """Calls a transactional API, raising its Kafka error as a KafkaErr."""
+    try:
+        return call(*args)
+    except KafkaException as e:
+        raise kafka_err(e.args[0]) from e
+
+
+def transactional_producer(bootstrap, txn_id, topic):
+    """A producer with a transactional id, initialised (InitProducerId),
+    that produces to topic. librdkafka makes it idempotent, with acks all.
+    It adds a partition to the transaction (AddPartitionsToTxn) once it
+    knows the topic's metadata, else a second later: the metadata is asked
+    for first."""
+    producer = Producer(config(bootstrap, **{"transactional.id": txn_id, "linger.ms": 5}))
+    txn(producer.init_transactions, TIMEOUT)
+    producer.list_topics(topic, timeout=TIMEOUT)
+    return producer
+
+
+def end_transaction(producer, commit):
+    txn(producer.commit_transaction if commit else producer.abort_transaction, TIMEOUT)
+
+
+def produce_transactions(bootstrap, topic, params):
+    producer = transactional_producer(bootstrap, params["id"], topic)
+    for t in params["transactions"]:
+        txn(producer.begin_transaction)
+        send(producer, topic, t["records"])
+        end_transaction(producer, t["commit"])
+    return {}
+
+
+def consume_committed(bootstrap, topic, params):
+    return consume_with(consumer(bootstrap, **{"isolation.level": "read_committed"}), topic, params)
+
+
+def transact(bootstrap, topic, params):
+    """A round of consume-transform-produce: a member of the group
+    (subscribe) reads the input from the group's committed offsets, with
+    read_committed, up to params["ends"]; the copies go to the output in a
+    transaction, to which send_offsets_to_transaction adds the ends with
+    the member's consumer_group_metadata() (its member id and generation,
+    KIP-447)."""
+    c = Consumer(config(
+        bootstrap,
+        **{
+            "group.id": params["group"],
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": False,
+        },
+    ))
+    producer = transactional_producer(bootstrap, params["id"], params["output"])
+    ends = params["ends"]
+    got = []
+    try:
+        c.subscribe([topic])
+        committed = c.committed([TopicPartition(topic, p) for p in range(len(ends))], timeout=TIMEOUT)
+        nxt = [max(tp.offset, 0) for tp in committed]  # OFFSET_INVALID where none
+        end = common.deadline()
+        while any(n < e for n, e in zip(nxt, ends)):
+            if time.monotonic() > end:
+                raise RuntimeError(f"read up to {nxt} of {ends} before the deadline")
+            msg = c.poll(0.2)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                raise kafka_err(msg.error())
+            got.append(as_record(msg))
+            nxt[msg.partition()] = msg.offset() + 1
+        txn(producer.begin_transaction)
+        send(producer, params["output"], got)
+        offsets = [TopicPartition(topic, p, e) for p, e in enumerate(ends)]
+        txn(producer.send_offsets_to_transaction, offsets, c.consumer_group_metadata(), TIMEOUT)
+        end_transaction(producer, params["commit"])
+    finally:
+        c.close()
+    return got
+
+
+def fence(bootstrap, topic, params):
+    """librdkafka reports a fenced producer as a fatal error, its own
+    _FENCED carrying the broker's error in its message; flush() raises it."""
+    first = transactional_producer(bootstrap, params["id"], topic)
+    txn(first.begin_transaction)
+    send(first, topic, [params["first"]])
+    second = transactional_producer(bootstrap, params["id"], topic)
+    fenced = None
+    try:
+        txn(send, first, topic, [params["late"]])
+        end_transaction(first, True)
+    except common.KafkaErr as e:
+        fenced = {"code": e.code, "name": e.name, "message": e.message}
+    txn(second.begin_transaction)
+    send(second, topic, [params["second"]])
+    end_transaction(second, True)
+    return {"fenced": fenced}
 
 
 STRATEGIES = {"eager": "range", "cooperative": "cooperative-sticky"}

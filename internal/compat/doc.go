@@ -13,6 +13,16 @@
 //	idempotent/retry           franz-go only: the response to a produce request is lost
 //	                           (response_loss_test.go) and the retried batches must not be
 //	                           stored twice
+//	txn/commit-abort           the client's transactional producer aborts a transaction and
+//	                           commits another over 2 partitions: franz-go reads both and
+//	                           their markers with read_uncommitted, the committed one only
+//	                           with read_committed, as must the client's own consumer
+//	                           (which reads both with read_uncommitted)
+//	txn/offsets                consume-transform-produce with the client's way of adding a
+//	                           group's offsets to a transaction: the committed offsets, read
+//	                           with kadm, move when a round commits, not when it aborts
+//	txn/fencing                a second producer of a transactional id fences the first,
+//	                           whose next operation fails with the client's fenced error
 //	consume/<codec>            records produced with franz-go, read from the earliest offset
 //	consume-by-timestamp       offsets looked up by time (ListOffsets), then consumed from there
 //	auto-create/produce        producing to a topic that does not exist creates it

@@ -26,10 +26,24 @@ type driver interface {
 	// (a producer id from InitProducerId, sequence numbers per
 	// partition).
 	produceIdempotent(ctx context.Context, topic, codec string, records []record) ([]position, error)
+	// produceTransactions runs the client's transactional producer with
+	// transactional id id: it initialises it, then runs each transaction
+	// in order (produce its records, commit or abort).
+	produceTransactions(ctx context.Context, topic, id string, txns []transaction) error
+	// transact runs one round of consume-transform-produce (txnRound)
+	// and returns the records it consumed.
+	transact(ctx context.Context, round txnRound) ([]record, error)
+	// fence runs two transactional producers of transactional id id
+	// (fencing). It returns the error with which the client failed the
+	// first producer once the second had initialised (nil if it did
+	// not), and err for anything else that went wrong.
+	fence(ctx context.Context, topic, id string, f fencing) (fenced, err error)
 	// consume reads len(want) records from the start of partitions
 	// 0..partitions-1 of a topic, without a consumer group. Script
 	// drivers also check them against want themselves.
 	consume(ctx context.Context, topic string, partitions int32, want []record) ([]record, error)
+	// consumeCommitted is consume with isolation level read_committed.
+	consumeCommitted(ctx context.Context, topic string, partitions int32, want []record) ([]record, error)
 	// offsetsForTimes looks up, for each timestamp, the first offset of a
 	// partition whose record is at least that recent.
 	offsetsForTimes(ctx context.Context, topic string, partition int32, timestamps []int64) ([]int64, error)

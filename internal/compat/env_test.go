@@ -13,6 +13,7 @@ import (
 
 	"github.com/weir-io/weir/internal/broker"
 	"github.com/weir-io/weir/internal/brokertest"
+	"github.com/weir-io/weir/internal/group"
 )
 
 // featureTimeout bounds one feature of one client, client start-up
@@ -38,10 +39,14 @@ type env struct {
 	admin  *kadm.Client
 }
 
-// newEnv starts a broker for one client's tests.
+// newEnv starts a broker for one client's tests. Its groups have no
+// initial rebalance delay: the groups of txn/offsets have one member,
+// which need not wait for others.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	b := brokertest.Start(t, broker.Config{})
+	groups := group.DefaultConfig()
+	groups.InitialRebalanceDelay = 0
+	b := brokertest.Start(t, broker.Config{Groups: &groups})
 	addr := b.Addr().String()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {

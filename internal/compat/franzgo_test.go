@@ -26,6 +26,9 @@ func TestFranzGo(t *testing.T) {
 			"consume-by-timestamp": "kadm's ListOffsetsAfterMilli gives the end offset, not -1, for a time after every record.",
 			"configs/alter":        "franz-go: kadm's AlterTopicConfigs sends IncrementalAlterConfigs.",
 			"idempotent/none":      "kgo's default producer (idempotent, acks=all); produce/* turn it off (DisableIdempotentWrite).",
+			"txn/commit-abort":     "kgo.TransactionalID, BeginTransaction and EndTransaction; its read_committed consumer is FetchIsolationLevel(ReadCommitted).",
+			"txn/offsets":          "GroupTransactSession, a member of the group (RequireStableFetchOffsets) whose End adds the offsets it polled, with its member id and generation (KIP-447).",
+			"txn/fencing":          "ProducerID(ctx) initialises the second producer; the first one's produce fails with INVALID_PRODUCER_EPOCH, the partition's answer to a fenced producer, as Kafka's.",
 		},
 	}, func(addr string) driver { return &franzDriver{addr: addr} })
 }
@@ -126,11 +129,13 @@ func produceSync(ctx context.Context, cl *kgo.Client, records []record) ([]posit
 }
 
 // consumer returns a franz-go client reading the given partitions from the
-// given offsets, without a group, never resetting an offset out of range.
-func (d *franzDriver) consumer(topic string, offsets map[int32]kgo.Offset) (*kgo.Client, error) {
-	return kgo.NewClient(kgo.SeedBrokers(d.addr),
+// given offsets, without a group, never resetting an offset out of range,
+// with franz-go's defaults but for opts.
+func (d *franzDriver) consumer(topic string, offsets map[int32]kgo.Offset, opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(d.addr),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
-		kgo.ConsumeResetOffset(kgo.NoResetOffset()))
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+	}, opts...)...)
 }
 
 // poll reads n records.

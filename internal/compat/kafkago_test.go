@@ -30,6 +30,9 @@ func TestKafkaGo(t *testing.T) {
 			"idempotent/none":  kafkaGoNoIdempotence,
 			"idempotent/gzip":  kafkaGoNoIdempotence,
 			"idempotent/retry": kafkaGoNoIdempotence,
+			"txn/commit-abort": kafkaGoNoTxn,
+			"txn/offsets":      kafkaGoNoTxn,
+			"txn/fencing":      kafkaGoNoTxn,
 		},
 		notes: map[string]string{
 			"consume/none":         kafkaGoEmptyNote,
@@ -46,6 +49,8 @@ func TestKafkaGo(t *testing.T) {
 }
 
 const kafkaGoNoIdempotence = "kafka-go 0.4 has no idempotent producer: Writer's batches carry no producer id (Client.InitProducerID exists, but nothing produces with the id)."
+
+const kafkaGoNoTxn = "kafka-go 0.4 has no transactional producer: Client has the bare requests (InitProducerID, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) and ProduceRequest a TransactionalID, but no batch it writes carries a producer id or the transactional attribute."
 
 const kafkaGoEmptyNote = "kafka-go reads an empty key, value or header value as nil: it cannot tell empty from null when consuming (it produces both correctly)."
 
@@ -147,6 +152,22 @@ func (d *kafkaGoDriver) produce(ctx context.Context, topic, codec string, record
 }
 
 func (d *kafkaGoDriver) produceIdempotent(context.Context, string, string, []record) ([]position, error) {
+	return nil, errNotSupported
+}
+
+func (d *kafkaGoDriver) produceTransactions(context.Context, string, string, []transaction) error {
+	return errNotSupported
+}
+
+func (d *kafkaGoDriver) consumeCommitted(context.Context, string, int32, []record) ([]record, error) {
+	return nil, errNotSupported
+}
+
+func (d *kafkaGoDriver) transact(context.Context, txnRound) ([]record, error) {
+	return nil, errNotSupported
+}
+
+func (d *kafkaGoDriver) fence(context.Context, string, string, fencing) (fenced, err error) {
 	return nil, errNotSupported
 }
 

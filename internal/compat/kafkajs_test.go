@@ -43,6 +43,8 @@ func TestKafkajs(t *testing.T) {
 			"produce/none":           "kafkajs gives headers as an object: a repeated header name must be adjacent to keep its order (the data set's are).",
 			"consume/none":           viaFetch,
 			"consume-by-timestamp":   "admin.fetchTopicOffsetsByTimestamp, which gives the high watermark, not -1, for a time after every record. " + viaFetch,
+			"txn/commit-abort":       "producer({transactionalId, idempotent: true, maxInFlightRequests: 1}) and producer.transaction(); its read_committed consumer is its Consumer (readUncommitted false, the default), in a group of its own; read_uncommitted goes through the Fetch of the consume rows.",
+			"txn/offsets":            "The round's Consumer is a member of the group, from admin.fetchOffsets, with autoCommit off; transaction.sendOffsets names the group only (TxnOffsetCommit v1, no member or generation).",
 			"errors/create-existing": "kafkajs's createTopics resolves false, rather than failing, when the topic exists: the script reports that as TOPIC_ALREADY_EXISTS.",
 		},
 		pastEndIsEnd: true,

@@ -40,6 +40,11 @@ func TestKcat(t *testing.T) {
 			"errors/create-replication-factor": noAdmin,
 			"errors/create-invalid-config":     noAdmin,
 			"errors/delete-unknown":            noAdmin,
+			"txn/offsets":                      "kcat's transactional producer cannot add a consumer group's offsets to its transaction.",
+		},
+		untested: map[string]string{
+			"txn/commit-abort": kcatTxnUntested,
+			"txn/fencing":      kcatTxnUntested,
 		},
 		notes: map[string]string{
 			"produce/none": "kcat sends a file as one record (so values are binary-safe) but cannot set a record's timestamp, send an empty or null value (it skips empty files) or pass a NUL byte in a key or header on its command line: " +
@@ -60,6 +65,8 @@ func TestKcat(t *testing.T) {
 		consumeData: kcatReadable,
 	}, func(addr string) driver { return &kcatDriver{kcat: kcat, addr: addr} })
 }
+
+const kcatTxnUntested = "kcat -P -X transactional.id=... runs one transaction per process, committed when its input ends or aborted on SIGINT, with one partition (-p) and one set of headers (-H) for all its records: it cannot produce the data set over 2 partitions in one transaction. librdkafka's transactional producer underneath is what the confluent-kafka column tests."
 
 const kcatGroupsUntested = "kcat -G is librdkafka's consumer group, which the confluent-kafka column covers; kcat prints assignments and revocations as text without times, which the suite cannot put in order with other members' events."
 
@@ -313,4 +320,20 @@ func (d *kcatDriver) describeConfigs(context.Context, string, []string) (map[str
 
 func (d *kcatDriver) alterConfigs(context.Context, string, map[string]string) error {
 	return errNotSupported
+}
+
+func (d *kcatDriver) produceTransactions(context.Context, string, string, []transaction) error {
+	return errNotSupported
+}
+
+func (d *kcatDriver) consumeCommitted(context.Context, string, int32, []record) ([]record, error) {
+	return nil, errNotSupported
+}
+
+func (d *kcatDriver) transact(context.Context, txnRound) ([]record, error) {
+	return nil, errNotSupported
+}
+
+func (d *kcatDriver) fence(context.Context, string, string, fencing) (fenced, err error) {
+	return nil, errNotSupported
 }

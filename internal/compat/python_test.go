@@ -25,6 +25,9 @@ func TestConfluentKafka(t *testing.T) {
 		notes: map[string]string{
 			"consume/none":              confluentConsumeNote,
 			"idempotent/none":           "enable.idempotence=true (librdkafka's idempotent producer, which sets acks=all and retries); produce/* set it false.",
+			"txn/commit-abort":          "transactional.id with init_transactions, begin_transaction, commit_transaction and abort_transaction; its consumer is Consumer.assign() with isolation.level read_committed, and read_uncommitted (librdkafka's default is read_committed).",
+			"txn/offsets":               "A subscribed Consumer (a member of the group) reads the input; send_offsets_to_transaction with its consumer_group_metadata() (member id and generation, KIP-447).",
+			"txn/fencing":               "librdkafka reports the fenced producer as its own fatal error _FENCED, whose message carries the partition's INVALID_PRODUCER_EPOCH (\"Producer attempted an operation with an old epoch\").",
 			"configs/describe":          "confluent-kafka 1.7 describes every config of a resource; the script picks the ones asked for.",
 			"configs/alter":             "confluent-kafka 1.7 has AdminClient.alter_configs only (AlterConfigs, which replaces every override of the topic).",
 			"errors/fetch-out-of-range": "librdkafka reports a fetch out of range, with auto.offset.reset=error, as its local error _AUTO_OFFSET_RESET carrying the broker's OFFSET_OUT_OF_RANGE; the script reports the latter.",
@@ -60,6 +63,9 @@ func TestKafkaPython(t *testing.T) {
 			"idempotent/none":              kafkaPythonNoIdempotence,
 			"idempotent/gzip":              kafkaPythonNoIdempotence,
 			"idempotent/retry":             kafkaPythonNoIdempotence,
+			"txn/commit-abort":             kafkaPythonNoTxn,
+			"txn/offsets":                  kafkaPythonNoTxn,
+			"txn/fencing":                  kafkaPythonNoTxn,
 			"errors/produce-invalid-topic": "kafka-python 2.0 logs the broker's INVALID_TOPIC_EXCEPTION from Metadata (\"'...' is not a valid topic name\") but keeps waiting for the topic until max_block_ms, then raises KafkaTimeoutError: it never reports the code.",
 		},
 		notes: map[string]string{
@@ -69,6 +75,8 @@ func TestKafkaPython(t *testing.T) {
 }
 
 const kafkaPythonNoIdempotence = "kafka-python 2.0 (Debian's) has no idempotent producer: enable_idempotence came in kafka-python 2.2."
+
+const kafkaPythonNoTxn = "kafka-python 2.0 (Debian's) has no transactional producer and no read_committed consumer: both came in kafka-python 2.2."
 
 // pythonWith returns a Python interpreter that can import module: the one
 // named by WEIR_PYTHON, else Debian's /usr/bin/python3 (where apt installs

@@ -30,6 +30,9 @@ func TestSarama(t *testing.T) {
 		notes: map[string]string{
 			"configs/alter":             "sarama: ClusterAdmin.IncrementalAlterConfig.",
 			"idempotent/none":           "Producer.Idempotent, with what sarama requires of it: Net.MaxOpenRequests 1, RequiredAcks WaitForAll, Producer.Retry.Max at least 1.",
+			"txn/commit-abort":          "Producer.Transaction.ID with what the idempotent producer requires; BeginTxn, CommitTxn, AbortTxn. Its read_committed consumer: partition consumers with Consumer.IsolationLevel ReadCommitted.",
+			"txn/offsets":               "A ConsumerGroup session reads the input; AddOffsetsToTxnWithGroupMetadata with the session's member id and generation (KIP-447; AddOffsetsToTxn names the group only).",
+			"txn/fencing":               "The first producer's SendMessage fails with the partition's INVALID_PRODUCER_EPOCH.",
 			"errors/fetch-out-of-range": "sarama checks the offset with ListOffsets when a partition consumer starts and returns OFFSET_OUT_OF_RANGE itself, before any fetch.",
 		},
 	}, func(addr string) driver { return &saramaDriver{addrs: []string{addr}} })
@@ -110,17 +113,7 @@ func (d *saramaDriver) produceWith(cfg *sarama.Config, topic string, records []r
 	defer producer.Close()
 	msgs := make([]*sarama.ProducerMessage, len(records))
 	for i, r := range records {
-		m := &sarama.ProducerMessage{Topic: topic, Partition: r.Partition, Timestamp: millis(r.Timestamp)}
-		if r.Key != nil {
-			m.Key = sarama.ByteEncoder(r.Key)
-		}
-		if r.Value != nil {
-			m.Value = sarama.ByteEncoder(r.Value)
-		}
-		for _, h := range r.Headers {
-			m.Headers = append(m.Headers, sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
-		}
-		msgs[i] = m
+		msgs[i] = saramaMessage(topic, r)
 	}
 	if err := producer.SendMessages(msgs); err != nil {
 		var perrs sarama.ProducerErrors
@@ -136,17 +129,37 @@ func (d *saramaDriver) produceWith(cfg *sarama.Config, topic string, records []r
 	return positions, nil
 }
 
+// saramaMessage is a record as a message to produce.
+func saramaMessage(topic string, r record) *sarama.ProducerMessage {
+	m := &sarama.ProducerMessage{Topic: topic, Partition: r.Partition, Timestamp: millis(r.Timestamp)}
+	if r.Key != nil {
+		m.Key = sarama.ByteEncoder(r.Key)
+	}
+	if r.Value != nil {
+		m.Value = sarama.ByteEncoder(r.Value)
+	}
+	for _, h := range r.Headers {
+		m.Headers = append(m.Headers, sarama.RecordHeader{Key: []byte(h.Key), Value: h.Value})
+	}
+	return m
+}
+
+// saramaRecord is a consumed message as a record.
+func saramaRecord(m *sarama.ConsumerMessage) record {
+	r := record{Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Timestamp: m.Timestamp.UnixMilli(), Headers: []header{}}
+	for _, h := range m.Headers {
+		r.Headers = append(r.Headers, header{Key: string(h.Key), Value: h.Value})
+	}
+	return r
+}
+
 // read reads n messages from a partition consumer.
 func (d *saramaDriver) read(ctx context.Context, pc sarama.PartitionConsumer, n int) ([]record, error) {
 	var got []record
 	for len(got) < n {
 		select {
 		case m := <-pc.Messages():
-			r := record{Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Timestamp: m.Timestamp.UnixMilli(), Headers: []header{}}
-			for _, h := range m.Headers {
-				r.Headers = append(r.Headers, header{Key: string(h.Key), Value: h.Value})
-			}
-			got = append(got, r)
+			got = append(got, saramaRecord(m))
 		case err := <-pc.Errors():
 			return got, err
 		case <-ctx.Done():
@@ -157,7 +170,11 @@ func (d *saramaDriver) read(ctx context.Context, pc sarama.PartitionConsumer, n 
 }
 
 func (d *saramaDriver) consume(ctx context.Context, topic string, partitions int32, want []record) ([]record, error) {
-	cfg := d.config()
+	return d.consumeWith(ctx, d.config(), topic, partitions, want)
+}
+
+// consumeWith is consume with a consumer configured by cfg.
+func (d *saramaDriver) consumeWith(ctx context.Context, cfg *sarama.Config, topic string, partitions int32, want []record) ([]record, error) {
 	cfg.Consumer.Return.Errors = true
 	consumer, err := sarama.NewConsumer(d.addrs, cfg)
 	if err != nil {
