@@ -1,8 +1,9 @@
 package broker
 
-// Produce (key 0), versions 3-11 (record batches of magic 2; version 12
-// signals KIP-890's transaction semantics and 13 names topics by id: both
-// come with transactions). Versions 0-2 are advertised too, and refused
+// Produce (key 0), versions 3-12 (record batches of magic 2; version 12,
+// advertised under transactions version 2, adds a transactional produce's
+// partition to its transaction: txn_version.go; version 13, which names
+// topics by id, is not served). Versions 0-2 are advertised too, and refused
 // with UNSUPPORTED_VERSION in every partition, as Kafka 4.0 does
 // (KAFKA-18659): librdkafka 2.0 to 2.9 decides whether the broker takes
 // gzip, snappy and lz4 batches from whether its Produce range starts at 0,
@@ -17,7 +18,8 @@ package broker
 // (min.insync.replicas, timestamp bounds) are in produce_checks.go.
 // A transactional produce (transactional_id set) is appended only to the
 // partitions the transaction coordinator says are in the producer's
-// transaction (AddPartitionsToTxn); others get INVALID_TXN_STATE (the
+// transaction (AddPartitionsToTxn, or from version 12 the produce itself:
+// txn_version.go); others get INVALID_TXN_STATE (the
 // coordinator's TRANSACTION_ABORTABLE from version 11), a fenced producer
 // INVALID_PRODUCER_EPOCH. The batches of idempotent
 // producers have their sequence numbers checked by the storage engine: a
@@ -40,7 +42,7 @@ import (
 )
 
 func (b *Broker) produceHandler() handler {
-	return handler{key: kmsg.Produce.Int16(), min: 0, max: 11, serve: b.produce}
+	return handler{key: kmsg.Produce.Int16(), min: 0, max: b.txnVersioned(12, 11), serve: b.produce}
 }
 
 func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error) {
@@ -53,6 +55,13 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 		refuse = kerr.InvalidRequiredAcks.Code
 	}
+	// Version 12 of a transactional producer adds the partitions to its
+	// transaction first: not in the connection's turn, which orders
+	// appends only.
+	var added error
+	if refuse == 0 && req.TransactionID != nil && req.Version >= 12 {
+		added = b.addToTransaction(ctx, req)
+	}
 	var appended []storage.AppendResult
 	r.awaitTurn()
 	for _, rt := range req.Topics {
@@ -64,7 +73,7 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			if refuse != 0 {
 				sp.ErrorCode = refuse
-			} else if res, err := b.appendPartition(req, rt.Topic, rp.Partition, rp.Records); err != nil {
+			} else if res, err := b.appendPartition(req, rt.Topic, rp.Partition, rp.Records, added); err != nil {
 				sp.ErrorCode = errorCode(err)
 				sp.ErrorMessage = kmsg.StringPtr(err.Error())
 			} else {
@@ -96,8 +105,10 @@ func (b *Broker) produce(ctx context.Context, r *request) (kmsg.Response, error)
 	return resp, nil
 }
 
-// appendPartition appends the records of one partition.
-func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partition int32, records []byte) (storage.AppendResult, error) {
+// appendPartition appends the records of one partition; added is the
+// error of adding the request's partitions to its transaction (version
+// 12), if that failed.
+func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partition int32, records []byte, added error) (storage.AppendResult, error) {
 	acks := req.Acks
 	if internalTopic(topic) {
 		return storage.AppendResult{}, errInternalTopic
@@ -126,17 +137,63 @@ func (b *Broker) appendPartition(req *kmsg.ProduceRequest, topic string, partiti
 		// duplicate and gap checks.
 		return storage.AppendResult{}, errNoSequence
 	}
-	if req.TransactionID != nil {
-		// The partition must be in the producer's transaction
-		// (AddPartitionsToTxn), as the coordinator says.
-		if err := b.txn.VerifyProduce(*req.TransactionID, h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: topic, Partition: partition}); err != nil {
-			return storage.AppendResult{}, verifyError(req.Version, err)
-		}
-	}
 	if err := checkProduce(p.Config(), batches[0], acks, time.Now()); err != nil {
 		return storage.AppendResult{}, err
 	}
+	if req.TransactionID == nil {
+		return p.Append(batches[0])
+	}
+	if added != nil {
+		return storage.AppendResult{}, verifyError(req.Version, added)
+	}
+	// The partition must be in the producer's ongoing transaction, as
+	// the coordinator says; verified and appended before any marker of
+	// the transaction (txn_version.go).
+	b.txnAppendMu.RLock()
+	defer b.txnAppendMu.RUnlock()
+	if err := b.txn.VerifyProduce(*req.TransactionID, h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: topic, Partition: partition}); err != nil {
+		return storage.AppendResult{}, verifyError(req.Version, err)
+	}
 	return p.Append(batches[0])
+}
+
+// addToTransaction adds the partitions of a transactional Produce
+// (version 12 and later, transactions version 2) to the producer's
+// transaction, durably, and returns nil or the coordinator's error: the
+// partitions that exist whose batch is transactional, of the producer id
+// and epoch of the first such batch (others are verified, and refused,
+// one by one).
+func (b *Broker) addToTransaction(ctx context.Context, req *kmsg.ProduceRequest) error {
+	var tps []txn.TopicPartition
+	producerID, epoch := int64(-1), int16(-1)
+	for _, rt := range req.Topics {
+		if internalTopic(rt.Topic) {
+			continue
+		}
+		for _, rp := range rt.Partitions {
+			h, err := recordbatch.ReadHeader(rp.Records)
+			if err != nil || !h.Transactional() || h.Control() || h.ProducerID < 0 {
+				continue
+			}
+			if producerID < 0 {
+				producerID, epoch = h.ProducerID, h.ProducerEpoch
+			}
+			if h.ProducerID != producerID || h.ProducerEpoch != epoch {
+				continue
+			}
+			if _, err := b.engine.Partition(rt.Topic, rp.Partition); err != nil {
+				continue
+			}
+			tps = append(tps, txn.TopicPartition{Topic: rt.Topic, Partition: rp.Partition})
+		}
+	}
+	if len(tps) == 0 {
+		return nil
+	}
+	w := b.txnLogged(ctx, func() *txn.Write {
+		return b.txn.AddToTransaction(time.Now(), *req.TransactionID, producerID, epoch, tps)
+	})
+	return w.Err
 }
 
 // errOneBatch: a partition's records must be exactly one batch.

@@ -2,7 +2,8 @@ package broker
 
 // ApiVersions (key 18), versions 0-4.
 //
-// Lists every API the broker serves with the versions of its handler. A
+// Lists every API the broker serves with the versions of its handler, and
+// from version 3 the feature transaction.version (txn_version.go). A
 // request of a version the broker does not serve is answered, as Kafka
 // does, with UNSUPPORTED_VERSION in a version 0 response that still lists
 // the APIs, so that the client can pick a version (conn.go).
@@ -21,7 +22,7 @@ func (b *Broker) apiVersionsHandler() handler {
 func (b *Broker) apiVersions(_ context.Context, r *request) (kmsg.Response, error) {
 	resp := r.body.ResponseKind().(*kmsg.ApiVersionsResponse)
 	resp.ApiKeys = b.apiKeys()
-	resp.FinalizedFeaturesEpoch = -1
+	b.addFeatures(resp)
 	return resp, nil
 }
 

@@ -137,4 +137,3 @@ func (l *internalLog) replay(apply func(h recordbatch.Header, key, value []byte)
 	}
 	return n, nil
 }
-

@@ -42,6 +42,13 @@ type Config struct {
 	// Groups configures the group coordinator (group.DefaultConfig()
 	// when zero).
 	Groups *group.Config
+	// Transactions configures the transaction coordinator (Kafka's
+	// defaults when zero; its PartitionExists and OffsetsPartition are
+	// the broker's).
+	Transactions txn.Config
+	// TransactionVersion is the finalized level of the feature
+	// transaction.version (txn_version.go): 2 (the default) or 1.
+	TransactionVersion int16
 }
 
 func (c Config) withDefaults() Config {
@@ -62,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TransactionVersion == 0 {
+		c.TransactionVersion = TransactionVersionDefault
 	}
 	return c
 }
@@ -90,6 +100,10 @@ type Broker struct {
 	txn    *txn.Coordinator
 	txnLog *internalLog
 	txnMu  sync.Mutex
+	// txnAppendMu orders the verification and append of a transactional
+	// produce against the markers of the transaction (txn_version.go):
+	// produces hold it shared, the marker writer exclusively.
+	txnAppendMu sync.RWMutex
 
 	// configMu serializes the read-modify-write of topic configs
 	// (AlterConfigs, IncrementalAlterConfigs).
@@ -110,6 +124,9 @@ type Broker struct {
 // Serve.
 func Listen(cfg Config, engine *storage.Engine) (*Broker, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)

@@ -9,19 +9,45 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // TestTransactions: a franz-go transactional producer commits one
 // transaction and aborts another; a read_committed consumer sees only the
-// committed records, a read_uncommitted one all of them.
+// committed records, a read_uncommitted one all of them. Under both
+// transactions versions: with version 2 franz-go adds no partitions
+// itself and every EndTxn bumps its epoch; a client capped to the request
+// versions of version 1 keeps to version 1 against a broker of version 2.
 func TestTransactions(t *testing.T) {
-	b := startBroker(t, Config{Groups: testGroups()})
+	for _, tc := range []struct {
+		name            string
+		broker          int16
+		capped, bumping bool
+	}{
+		{"version-1", 1, false, false},
+		{"version-2", 2, false, true},
+		{"version-2-capped-client", 2, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testTransactions(t, tc.broker, tc.capped, tc.bumping) })
+	}
+}
+
+func testTransactions(t *testing.T, version int16, capped, bumping bool) {
+	b := startBroker(t, Config{Groups: testGroups(), TransactionVersion: version})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := adminClient(t, b).CreateTopic(ctx, 2, 1, nil, "tx"); err != nil {
 		t.Fatal(err)
 	}
-	producer := client(t, b, kgo.TransactionalID("tx-1"), kgo.TransactionTimeout(30*time.Second))
+	opts := []kgo.Opt{kgo.TransactionalID("tx-1"), kgo.TransactionTimeout(30 * time.Second)}
+	if capped {
+		v := kversion.Stable()
+		v.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
+		v.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
+		v.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
+		opts = append(opts, kgo.MaxVersions(v))
+	}
+	producer := client(t, b, opts...)
 	txn := func(commit bool, values ...string) {
 		t.Helper()
 		if err := producer.BeginTransaction(); err != nil {
@@ -82,8 +108,13 @@ func TestTransactions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := dtResp.TransactionStates[0]; s.ErrorCode != 0 || s.State != "CompleteCommit" {
-		t.Errorf("DescribeTransactions: %+v", s)
+	// Three transactions: version 2 bumped the epoch at each EndTxn.
+	wantEpoch := int16(0)
+	if bumping {
+		wantEpoch = 3
+	}
+	if s := dtResp.TransactionStates[0]; s.ErrorCode != 0 || s.State != "CompleteCommit" || s.ProducerEpoch != wantEpoch {
+		t.Errorf("DescribeTransactions: %+v, want CompleteCommit at epoch %d", s, wantEpoch)
 	}
 }
 

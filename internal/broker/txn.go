@@ -25,12 +25,15 @@ func (b *Broker) openTxn() error {
 		return err
 	}
 	b.txnLog = log
-	b.txn = txn.New(txn.Config{PartitionExists: func(topic string, p int32) bool {
+	cfg := b.cfg.Transactions
+	cfg.OffsetsPartition = nil // partition 0 of __consumer_offsets, the only one
+	cfg.PartitionExists = func(topic string, p int32) bool {
 		// __consumer_offsets is in transactions that commit offsets
 		// (AddOffsetsToTxn); clients still cannot produce to it.
 		info, err := b.engine.Topic(topic)
 		return err == nil && topic != txn.StateTopic && p >= 0 && p < info.Partitions
-	}})
+	}
+	b.txn = txn.New(cfg)
 	n, err := log.replay(plainRecords(b.txn.Replay), b.logger.Warn)
 	if err != nil {
 		return err

@@ -44,13 +44,13 @@ func TestTxnFencedProduce(t *testing.T) {
 	if code := added.Topics[0].Partitions[0].ErrorCode; code != 0 {
 		t.Fatalf("AddPartitionsToTxn: %v", kerr.ErrorForCode(code))
 	}
-	if code := rawTxnProduce(ctx, t, cl, id, topic, pid, epoch, 0); code != 0 {
+	if code := rawTxnProduce(ctx, t, cl, 7, id, topic, pid, epoch, 0); code != 0 {
 		t.Fatalf("Produce v7 in the transaction: %v", kerr.ErrorForCode(code))
 	}
 	if _, newer := rawInitProducerID(ctx, t, cl, id); newer <= epoch {
 		t.Fatalf("InitProducerId again gave epoch %d after %d", newer, epoch)
 	}
-	if code := rawTxnProduce(ctx, t, cl, id, topic, pid, epoch, 1); code != kerr.InvalidProducerEpoch.Code {
+	if code := rawTxnProduce(ctx, t, cl, 7, id, topic, pid, epoch, 1); code != kerr.InvalidProducerEpoch.Code {
 		t.Fatalf("Produce v7 of the fenced producer (epoch %d): %v, want INVALID_PRODUCER_EPOCH", epoch, kerr.ErrorForCode(code))
 	}
 	// The first record, and the marker aborting its transaction.
@@ -90,8 +90,9 @@ func rawInitProducerID(ctx context.Context, t *testing.T, cl *kgo.Client, id str
 }
 
 // rawTxnProduce sends one transactional record to partition 0 of topic
-// and returns the partition's error code.
-func rawTxnProduce(ctx context.Context, t *testing.T, cl *kgo.Client, id, topic string, pid int64, epoch int16, seq int32) int16 {
+// in a Produce of the given version (the highest the client and the
+// broker share: the test checks) and returns the partition's error code.
+func rawTxnProduce(ctx context.Context, t *testing.T, cl *kgo.Client, version int16, id, topic string, pid int64, epoch int16, seq int32) int16 {
 	t.Helper()
 	now := time.Now().UnixMilli()
 	batch, err := recordbatch.Build(recordbatch.Header{
@@ -109,8 +110,8 @@ func rawTxnProduce(ctx context.Context, t *testing.T, cl *kgo.Client, id, topic 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Version != 7 {
-		t.Fatalf("sent Produce v%d, want v7", req.Version)
+	if req.Version != version {
+		t.Fatalf("sent Produce v%d, want v%d", req.Version, version)
 	}
 	return resp.Topics[0].Partitions[0].ErrorCode
 }

@@ -56,7 +56,10 @@ func (b *Broker) writeMarkers(ctx context.Context, markers []txn.Markers) {
 
 // appendMarker appends one marker, not waiting for it to be durable. A
 // partition that no longer exists counts as written (a zero result), as
-// Kafka drops it.
+// Kafka drops it. The marker of __consumer_offsets is appended under
+// offsetsMu, which TxnOffsetCommit verifies and stages under; the others
+// under txnAppendMu, which transactional produces verify and append
+// under.
 func (b *Broker) appendMarker(m txn.Markers, tp txn.TopicPartition) (storage.AppendResult, error) {
 	batch, err := storage.NewMarkerBatch(m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch, time.Now().UnixMilli())
 	if err != nil {
@@ -79,5 +82,9 @@ func (b *Broker) appendMarker(m txn.Markers, tp txn.TopicPartition) (storage.App
 	if err != nil {
 		return storage.AppendResult{}, err
 	}
+	// After every produce verified while the transaction was ongoing
+	// (txn_version.go).
+	b.txnAppendMu.Lock()
+	defer b.txnAppendMu.Unlock()
 	return p.Append(batch)
 }

@@ -26,8 +26,8 @@ func TestFranzGo(t *testing.T) {
 			"consume-by-timestamp": "kadm's ListOffsetsAfterMilli gives the end offset, not -1, for a time after every record.",
 			"configs/alter":        "franz-go: kadm's AlterTopicConfigs sends IncrementalAlterConfigs.",
 			"idempotent/none":      "kgo's default producer (idempotent, acks=all); produce/* turn it off (DisableIdempotentWrite).",
-			"txn/commit-abort":     "kgo.TransactionalID, BeginTransaction and EndTransaction; its read_committed consumer is FetchIsolationLevel(ReadCommitted).",
-			"txn/offsets":          "GroupTransactSession, a member of the group (RequireStableFetchOffsets) whose End adds the offsets it polled, with its member id and generation (KIP-447).",
+			"txn/commit-abort":     "kgo.TransactionalID, BeginTransaction and EndTransaction, with transactions version 2 (KIP-890 part 2: no AddPartitionsToTxn, an epoch per transaction); its read_committed consumer is FetchIsolationLevel(ReadCommitted).",
+			"txn/offsets":          "GroupTransactSession, a member of the group (RequireStableFetchOffsets) whose End commits the offsets it polled with TxnOffsetCommit v5 (no AddOffsetsToTxn), with its member id and generation (KIP-447).",
 			"txn/fencing":          "ProducerID(ctx) initialises the second producer; the first one's produce fails with INVALID_PRODUCER_EPOCH, the partition's answer to a fenced producer, as Kafka's.",
 		},
 	}, func(addr string) driver { return &franzDriver{addr: addr} })

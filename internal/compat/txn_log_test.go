@@ -30,13 +30,51 @@ func (x logEntry) isMarker() bool { return x.marker != "" }
 // Kafka's ControlRecordType.
 var markerTypes = map[int16]string{0: "abort", 1: "commit"}
 
-// dataEntries are records as a transactional producer's batches hold them.
-func dataEntries(records []record, producerID int64, epoch int16) []logEntry {
+// dataEntries are records as a transactional producer's batches hold them
+// (their epochs are checkEpochs's to check).
+func dataEntries(records []record, producerID int64) []logEntry {
 	out := make([]logEntry, len(records))
 	for i, r := range records {
-		out[i] = logEntry{record: r, producerID: producerID, producerEpoch: epoch, transactional: true}
+		out[i] = logEntry{record: r, producerID: producerID, transactional: true}
 	}
 	return out
+}
+
+// checkEpochs checks the producer epochs in each partition of a
+// transactional producer's log: the records of a transaction share an
+// epoch, at least the previous marker's; its marker has that epoch
+// (transactions version 1) or the next (version 2, where every EndTxn
+// bumps the epoch, or an abort that fenced the producer); and the last
+// marker has the epoch DescribeTransactions gives, final.
+func checkEpochs(log []logEntry, final int16) error {
+	type state struct{ data, marker int16 }
+	partitions := map[int32]*state{}
+	for _, x := range log {
+		s := partitions[x.Partition]
+		if s == nil {
+			s = &state{data: -1, marker: -1}
+			partitions[x.Partition] = s
+		}
+		e := x.producerEpoch
+		switch {
+		case x.isMarker() && s.data >= 0 && e != s.data && e != s.data+1:
+			return fmt.Errorf("partition %d offset %d: a marker at epoch %d after records at epoch %d, want %d or %d", x.Partition, x.Offset, e, s.data, s.data, s.data+1)
+		case x.isMarker():
+			s.data, s.marker = -1, e
+		case s.data >= 0 && e != s.data:
+			return fmt.Errorf("partition %d offset %d: a record at epoch %d in a transaction at epoch %d", x.Partition, x.Offset, e, s.data)
+		case e < s.marker:
+			return fmt.Errorf("partition %d offset %d: a record at epoch %d after a marker at epoch %d", x.Partition, x.Offset, e, s.marker)
+		default:
+			s.data = e
+		}
+	}
+	for p, s := range partitions {
+		if s.marker != final {
+			return fmt.Errorf("partition %d: the last marker at epoch %d, want %d (DescribeTransactions)", p, s.marker, final)
+		}
+	}
+	return nil
 }
 
 // markerEntry is a transaction marker of a producer ("commit" or "abort").
@@ -156,8 +194,6 @@ func diffLog(got, want []logEntry) string {
 			return fmt.Sprintf("%s: at partition %d offset %d", where, g.Partition, g.Offset)
 		case g.transactional != w.transactional || g.producerID != w.producerID:
 			return fmt.Sprintf("%s: in a batch of producer id %d (transactional %v), want %d (transactional %v)", where, g.producerID, g.transactional, w.producerID, w.transactional)
-		case !w.isMarker() && g.producerEpoch != w.producerEpoch:
-			return fmt.Sprintf("%s: in a batch of producer epoch %d, want %d", where, g.producerEpoch, w.producerEpoch)
 		}
 		if !w.isMarker() {
 			if d := diffRecord(g.record, w.record); d != "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
+	"github.com/weir-io/weir/internal/txn"
 )
 
 // Config is the configuration of one node, every field set: Load fills it
@@ -48,6 +49,10 @@ type Config struct {
 	GroupConsumerMaxSize   int64 // group_consumer_max_size
 	OffsetMetadataMaxBytes int64 // offset_metadata_max_bytes
 
+	TransactionVersion        int32         // transaction_version
+	TransactionMaxTimeout     time.Duration // transaction_max_timeout
+	TransactionalIDExpiration time.Duration // transactional_id_expiration
+
 	MetricsListen string // metrics_listen ("": no metrics listener)
 	LogLevel      string // log_level
 	LogFormat     string // log_format
@@ -78,6 +83,11 @@ func (c Config) Broker() broker.Config {
 		DisableAutoCreate: !c.AutoCreateTopics,
 		DefaultPartitions: c.NumPartitions,
 		Groups:            c.groups(),
+		Transactions: txn.Config{
+			MaxTimeout:   c.TransactionMaxTimeout,
+			IDExpiration: c.TransactionalIDExpiration,
+		},
+		TransactionVersion: int16(c.TransactionVersion),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/weir-io/weir/internal/group/consumer"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
+	"github.com/weir-io/weir/internal/txn"
 )
 
 func init() {
@@ -56,7 +57,10 @@ func TestDefaults(t *testing.T) {
 			InitialRebalanceDelay: 3 * time.Second, MinSessionTimeout: 6 * time.Second, MaxSessionTimeout: 30 * time.Minute,
 			OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionCheckInterval: 10 * time.Minute, OffsetMetadataMaxBytes: 4096,
 			Consumer: consumer.Config{SessionTimeout: 45 * time.Second, HeartbeatInterval: 5 * time.Second, Assignors: []string{"uniform", "range"}},
-		}}
+		},
+		Transactions:       txn.Config{MaxTimeout: 15 * time.Minute, IDExpiration: 7 * 24 * time.Hour},
+		TransactionVersion: 2,
+	}
 	if got := c.Broker(); !reflect.DeepEqual(got, wantBroker) {
 		t.Errorf("broker config\n got %+v\nwant %+v", got, wantBroker)
 	}
@@ -216,6 +220,9 @@ var samples = map[string]string{
 	"index_cache_bytes":                 "256MiB",
 	"page_cache_window_bytes":           "-1",
 	"producer_id_expiration":            "2h0m0s",
+	"transaction_version":               "1",
+	"transaction_max_timeout":           "5m0s",
+	"transactional_id_expiration":       "24h0m0s",
 	"log_retention_ms":                  "-1",
 	"log_retention_bytes":               "10GiB",
 	"log_cleanup_policy":                "compact,delete",

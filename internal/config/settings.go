@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/weir-io/weir/internal/broker"
 	"github.com/weir-io/weir/internal/group"
 	"github.com/weir-io/weir/internal/storage"
 	"github.com/weir-io/weir/internal/storage/commitlog"
+	"github.com/weir-io/weir/internal/txn"
 )
 
 // Setting is one setting of `weir serve`.
@@ -52,6 +54,7 @@ const (
 	groupStorage    = "Storage"
 	groupTopics     = "Topic defaults"
 	groupGroups     = "Consumer groups"
+	groupTxn        = "Transactions"
 	groupOperations = "Logs and metrics"
 )
 
@@ -183,6 +186,16 @@ var settings = []Setting{
 	intSetting(groupGroups, "offset_metadata_max_bytes", int64(group.DefaultOffsetMetadataMaxBytes), 0, 1<<20,
 		"Longest metadata string of a committed offset (Kafka's offset.metadata.max.bytes).",
 		func(c *Config) *int64 { return &c.OffsetMetadataMaxBytes }),
+
+	intSetting(groupTxn, "transaction_version", int32(broker.TransactionVersionDefault), 1, 2,
+		"The finalized level of the feature transaction.version: 2 (KIP-890 part 2: a producer's epoch bumped by every commit and abort, partitions added by the produce itself) to clients that support it, as a new Kafka 4 cluster; 1 for every client as before Kafka 4.",
+		func(c *Config) *int32 { return &c.TransactionVersion }),
+	durationSetting(groupTxn, "transaction_max_timeout", txn.DefaultMaxTimeout,
+		"Longest transaction timeout a producer may ask for (Kafka's transaction.max.timeout.ms).",
+		func(c *Config) *time.Duration { return &c.TransactionMaxTimeout }),
+	durationSetting(groupTxn, "transactional_id_expiration", txn.DefaultIDExpiration,
+		"How long a transactional id without an open transaction is kept after its last use (Kafka's transactional.id.expiration.ms).",
+		func(c *Config) *time.Duration { return &c.TransactionalIDExpiration }),
 
 	stringSetting(groupOperations, "metrics_listen", "host:port", "127.0.0.1:9644",
 		"Address of the HTTP listener for /metrics, /healthz and /readyz; empty turns it off.",

@@ -69,7 +69,10 @@ func (h *harness) advance(d time.Duration) []Record {
 }
 
 // reply holds a deferred response once it came.
-type reply[T any] struct{ resp T; n int }
+type reply[T any] struct {
+	resp T
+	n    int
+}
 
 func (r *reply[T]) set(v T) { r.resp = v; r.n++ }
 

@@ -10,7 +10,11 @@ package jepsen
 //     then commits (3 times in 4) or aborts; a failed send means an abort.
 //     One EndTxn in ten has a deadline of a few milliseconds, which it may
 //     miss. After an error of EndTxn, the client is closed and re-created
-//     with the same transactional id, which fences its predecessor.
+//     with the same transactional id, which fences its predecessor. The
+//     broker finalizes transactions version 2: producers txn-0 and txn-2
+//     use it (KIP-890 part 2: no AddPartitionsToTxn, an epoch bump per
+//     transaction), txn-1 has its request versions capped to those of
+//     version 1 (AddPartitionsToTxn, one epoch).
 //   - 2 idempotent producers (franz-go's default): batches of 1-6 records
 //     with unique values to random partitions, one client for the run.
 //   - 2 read_committed consumers assigned every partition from offset 0,

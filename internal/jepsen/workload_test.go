@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 const (
@@ -102,6 +103,17 @@ func (w *workload) transactionalIDs() []string {
 
 func transactionalID(worker string) string { return "jepsen-" + worker }
 
+// transactionsVersion1 caps the request versions of transactions version
+// 2 (Produce 12, EndTxn 5, TxnOffsetCommit 5), so that franz-go uses
+// version 1 against a broker that finalizes version 2.
+func transactionsVersion1() *kversion.Versions {
+	v := kversion.Stable()
+	v.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
+	v.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
+	v.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
+	return v
+}
+
 func (w *workload) clientOpts(extra ...kgo.Opt) []kgo.Opt {
 	return append([]kgo.Opt{
 		kgo.SeedBrokers(w.addr),
@@ -128,8 +140,12 @@ func (w *workload) runTxnProducer(ctx context.Context, name string, rng *rand.Ra
 		if cl == nil {
 			clients++
 			process = fmt.Sprintf("%s/%d", name, clients)
-			cl = w.newClient(kgo.TransactionalID(transactionalID(name)), kgo.TransactionTimeout(txnTimeout),
-				kgo.RecordPartitioner(kgo.ManualPartitioner()))
+			opts := []kgo.Opt{kgo.TransactionalID(transactionalID(name)), kgo.TransactionTimeout(txnTimeout),
+				kgo.RecordPartitioner(kgo.ManualPartitioner())}
+			if name == "txn-1" {
+				opts = append(opts, kgo.MaxVersions(transactionsVersion1()))
+			}
+			cl = w.newClient(opts...)
 		}
 		id := fmt.Sprintf("T%s.%d", name[len("txn-"):], seq)
 		if !w.transaction(ctx, cl, rng, name, process, id) {

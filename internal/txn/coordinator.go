@@ -30,7 +30,7 @@ type Coordinator struct {
 	nextExpiryCheck time.Time
 	// completions numbers the completions (entry.completion).
 	completions uint64
-	stats           stats
+	stats       stats
 }
 
 // stats are the coordinator's counters since it started.
