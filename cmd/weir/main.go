@@ -41,6 +41,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(cli.NewClusterCommand())
 	root.AddCommand(cli.NewGroupCommand())
 	root.AddCommand(cli.NewTxnCommand(), cli.NewProducerCommand())
+	root.AddCommand(cli.NewFlowCommand())
 	return root
 }
 

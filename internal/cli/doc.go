@@ -2,13 +2,14 @@
 // administration (weir topic ...), producing lines of text (weir produce),
 // consuming records (weir consume), consumer groups and their offsets (weir
 // group ...), transactions and the producers of partitions (weir txn ...,
-// weir producer describe) and describing the cluster (weir cluster info).
+// weir producer describe), describing the cluster (weir cluster info) and
+// resetting a flow application (weir flow reset).
 // They talk to any Kafka-compatible cluster through franz-go's kgo and kadm
 // clients; nothing here reaches into the broker's internals.
 //
 // Each command has an exported constructor (NewTopicCommand,
 // NewProduceCommand, NewConsumeCommand, NewGroupCommand, NewTxnCommand,
-// NewProducerCommand, NewClusterCommand) that cmd/weir registers on its root
+// NewProducerCommand, NewClusterCommand, NewFlowCommand) that cmd/weir registers on its root
 // command. Every command carries the same persistent flags (connection.go):
 // --brokers/-b (default 127.0.0.1:9092, or $WEIR_BROKERS), --output
 // table|json and --timeout.

@@ -25,7 +25,7 @@ func newTestRoot() *cobra.Command {
 	root := &cobra.Command{Use: "weir", SilenceUsage: true, SilenceErrors: true, Args: NoArgs, RunE: ShowHelp}
 	root.SetFlagErrorFunc(FlagError)
 	root.AddCommand(NewTopicCommand(), NewProduceCommand(), NewConsumeCommand(), NewClusterCommand(), NewGroupCommand(),
-		NewTxnCommand(), NewProducerCommand())
+		NewTxnCommand(), NewProducerCommand(), NewFlowCommand())
 	return root
 }
 

@@ -1,0 +1,161 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weir-io/weir/internal/broker"
+	"github.com/weir-io/weir/internal/brokertest"
+	"github.com/weir-io/weir/internal/group"
+)
+
+// wordCount is the topology of the integration tests: words (one per
+// record value) counted per word, every new count written to "counts".
+func wordCount() *Topology {
+	top := NewTopology()
+	words := Source(top, "words", String(), String())
+	SelectKey(words, func(_, w string) string { return w }, WithKeyCodec(String())).
+		GroupByKey(Named("by-word")).Count(Named("counts")).ToStream().To("counts")
+	return top
+}
+
+// startBroker starts a broker whose groups rebalance without delay.
+func startBroker(t *testing.T) string {
+	groups := group.DefaultConfig()
+	groups.InitialRebalanceDelay = 0
+	groups.MinSessionTimeout = time.Second
+	return brokertest.Start(t, broker.Config{Groups: &groups}).Addr().String()
+}
+
+// runApp runs an application until its context is cancelled.
+func runApp(t *testing.T, addr string, top *Topology, g Guarantee, stateDir string) (stop func()) {
+	t.Helper()
+	app, err := New(top, Config{ApplicationID: "wc", Brokers: []string{addr}, Guarantee: g, StateDir: stateDir, SessionTimeout: 2 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// TestAppWordCount runs word count exactly once against a broker with two
+// instances, one of which stops half way: every count of every word is
+// read back once, in order, with read_committed.
+func TestAppWordCount(t *testing.T) {
+	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
+		name := map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g]
+		t.Run(name, func(t *testing.T) { testAppWordCount(t, g) })
+	}
+}
+
+func testAppWordCount(t *testing.T, g Guarantee) {
+	addr := startBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	admin := kadm.NewClient(cl)
+	for topic, partitions := range map[string]int32{"words": 4, "counts": 4} {
+		if _, err := admin.CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const words, rounds = 20, 25
+	produce := func(from, to int) {
+		for r := from; r < to; r++ {
+			for w := range words {
+				cl.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprint(r)), Value: []byte(fmt.Sprintf("w%02d", w))}, nil)
+			}
+		}
+		if err := cl.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	stop1 := runApp(t, addr, wordCount(), g, dir+"/1")
+	runApp(t, addr, wordCount(), g, dir+"/2")
+	produce(0, rounds/2)
+	waitCounts(ctx, t, addr, words, rounds/2, g)
+	stop1()
+	produce(rounds/2, rounds)
+	final := waitCounts(ctx, t, addr, words, rounds, g)
+	for w, counts := range final {
+		if g == ExactlyOnce {
+			for i, c := range counts {
+				if c != int64(i+1) {
+					t.Fatalf("word %s: counts %v, want 1 to %d once each", w, counts, rounds)
+				}
+			}
+		}
+	}
+}
+
+// waitCounts reads "counts" with read_committed until every word's last
+// count is want, and returns every word's counts in order.
+func waitCounts(ctx context.Context, t *testing.T, addr string, words, want int, g Guarantee) map[string][]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("counts"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	counts := map[string][]int64{}
+	done := func() bool {
+		if len(counts) < words {
+			return false
+		}
+		for _, c := range counts {
+			if c[len(c)-1] != int64(want) {
+				return false
+			}
+		}
+		return true
+	}
+	for !done() {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			var b strings.Builder
+			for w, c := range counts {
+				fmt.Fprintf(&b, "%s:%d ", w, c[len(c)-1])
+			}
+			t.Fatalf("counts did not reach %d: %s", want, b.String())
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			n, err := Int64().Decode(r.Value)
+			if err != nil {
+				t.Fatalf("a count of %d bytes", len(r.Value))
+			}
+			counts[string(r.Key)] = append(counts[string(r.Key)], n)
+			if n > int64(want) && g == ExactlyOnce {
+				t.Fatalf("word %s counted %d times, %d words were sent: some were counted twice", r.Key, n, want)
+			}
+		})
+	}
+	return counts
+}

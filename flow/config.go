@@ -1,0 +1,60 @@
+package flow
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Guarantee is the processing guarantee of an application.
+type Guarantee int
+
+const (
+	// ExactlyOnce commits each poll's output records, state changes
+	// (changelog records) and input offsets in one Kafka transaction, so
+	// that a crash at any point neither loses nor duplicates an effect
+	// (Kafka Streams' exactly_once_v2: one transactional producer per
+	// instance, zombies fenced by the consumer group's generation).
+	// Downstream consumers read with isolation level read_committed.
+	ExactlyOnce Guarantee = iota
+	// AtLeastOnce commits input offsets after the output and changelog
+	// records they caused are acknowledged: a crash may process some
+	// records twice, never lose one.
+	AtLeastOnce
+)
+
+// ErrorPolicy says what to do with a record that cannot be processed: its
+// key or value does not decode, or an operator panicked on it.
+type ErrorPolicy struct {
+	// Skip logs the record and goes on; otherwise (and without a
+	// DeadLetterTopic) processing stops: Run returns the error.
+	Skip bool
+	// DeadLetterTopic, when set, receives the record as it was read, with
+	// headers saying why (flow.error, flow.topic, flow.partition,
+	// flow.offset), and processing goes on.
+	DeadLetterTopic string
+}
+
+// Config configures an application. ApplicationID and Brokers are
+// required; the rest have defaults.
+type Config struct {
+	// ApplicationID names the application: its consumer group, the
+	// prefix of its internal topics, its local state directory.
+	ApplicationID string
+	// Brokers are the bootstrap brokers (host:port).
+	Brokers []string
+	// Guarantee is ExactlyOnce (the default) or AtLeastOnce.
+	Guarantee Guarantee
+	// CommitInterval is how often progress is committed (100 ms under
+	// exactly-once, 30 s at least once, as Kafka Streams).
+	CommitInterval time.Duration
+	// SessionTimeout is the consumer group session timeout: how long an
+	// instance that stopped without leaving (killed) keeps its tasks
+	// before the others take them over (45 s, as Kafka Streams).
+	SessionTimeout time.Duration
+	// StateDir holds local state (DefaultStateDir when empty).
+	StateDir string
+	// OnError handles records that cannot be processed (default: stop).
+	OnError ErrorPolicy
+	// Logger receives the application's logs (slog.Default when nil).
+	Logger *slog.Logger
+}
