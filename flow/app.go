@@ -67,6 +67,9 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	if err := top.build(); err != nil {
 		return nil, err
 	}
@@ -174,7 +177,10 @@ func (a *App) step(ctx context.Context) error {
 	if fetchErr != nil {
 		return fetchErr
 	}
-	if fetches.NumRecords() == 0 {
+	a.tasksMu.Lock()
+	idle := fetches.NumRecords() == 0 && len(a.tasks) == 0
+	a.tasksMu.Unlock()
+	if idle {
 		return nil
 	}
 	if a.session != nil {
@@ -184,6 +190,9 @@ func (a *App) step(ctx context.Context) error {
 	}
 	a.tasksMu.Lock()
 	processErr := a.processAll(ctx, fetches)
+	if processErr == nil {
+		processErr = a.tick()
+	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
 		return a.commitTransaction(ctx, processErr)
@@ -215,6 +224,18 @@ func (a *App) processAll(ctx context.Context, fetches kgo.Fetches) error {
 		err = a.handle(ctx, r, perr)
 	})
 	return err
+}
+
+// tick runs the tasks' wall-clock reactions (processing-time timers,
+// idle partitions releasing the watermark).
+// REQUIRES: a.tasksMu is held.
+func (a *App) tick() error {
+	for _, t := range a.tasks {
+		if err := t.tick(); err != nil {
+			return fmt.Errorf("flow: task %s: %w", t.id, err)
+		}
+	}
+	return nil
 }
 
 // handle applies the error policy to a record's error.
@@ -286,7 +307,7 @@ func (a *App) task(ctx context.Context, topic string, partition int32) (*task, e
 	if err != nil {
 		return nil, err
 	}
-	t, err := newTask(a.top, a.cfg.ApplicationID, id, db, appOutput{a: a, ctx: ctx}, a.logger)
+	t, err := newTask(a.top, a.cfg.ApplicationID, id, db, appOutput{a: a, ctx: ctx}, taskClock{now: time.Now, idle: a.cfg.IdleTimeout}, a.logger)
 	if err != nil {
 		db.Close()
 		return nil, err

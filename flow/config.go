@@ -34,6 +34,9 @@ type ErrorPolicy struct {
 	DeadLetterTopic string
 }
 
+// DefaultIdleTimeout is Config.IdleTimeout when zero.
+const DefaultIdleTimeout = 5 * time.Second
+
 // Config configures an application. ApplicationID and Brokers are
 // required; the rest have defaults.
 type Config struct {
@@ -47,6 +50,11 @@ type Config struct {
 	// CommitInterval is how often progress is committed (100 ms under
 	// exactly-once, 30 s at least once, as Kafka Streams).
 	CommitInterval time.Duration
+	// IdleTimeout is how long an input partition may go without records
+	// before it stops holding back its task's event-time watermark (the
+	// lowest of the partitions' highest event times), so that an idle
+	// partition does not stall windows and timers (5 s).
+	IdleTimeout time.Duration
 	// SessionTimeout is the consumer group session timeout: how long an
 	// instance that stopped without leaving (killed) keeps its tasks
 	// before the others take them over (45 s, as Kafka Streams).

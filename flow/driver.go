@@ -38,6 +38,25 @@ type TestDriver struct {
 	// queue holds the records written to topics the topology reads,
 	// waiting to be processed.
 	queue []TestRecord
+	// clock is the driver's wall clock, which only AdvanceWallClock
+	// moves.
+	clock time.Time
+}
+
+func (d *TestDriver) wallClock() time.Time { return d.clock }
+
+// AdvanceWallClock moves the driver's wall clock forward: processing-time
+// timers that come due fire, and input partitions idle longer than the
+// idleness timeout stop holding the watermark back (windows close, event
+// time timers fire). What they cause is processed before it returns.
+func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
+	d.clock = d.clock.Add(by)
+	for _, t := range d.tasks {
+		if err := t.tick(); err != nil {
+			return err
+		}
+	}
+	return d.drain()
 }
 
 // TestRecord is a record as the test driver holds it.
@@ -57,6 +76,9 @@ type TestConfig struct {
 	OnError ErrorPolicy
 	// Logger receives the logs (none when nil).
 	Logger *slog.Logger
+	// IdleTimeout is Config.IdleTimeout (DefaultIdleTimeout when zero),
+	// measured on the driver's wall clock.
+	IdleTimeout time.Duration
 }
 
 // NewTestDriver builds the topology's tasks with in-memory stores.
@@ -70,7 +92,10 @@ func NewTestDriver(top *Topology, cfg TestConfig) (*TestDriver, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	d := &TestDriver{top: top, appID: cfg.ApplicationID, policy: cfg.OnError, logger: cfg.Logger,
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	d := &TestDriver{top: top, appID: cfg.ApplicationID, policy: cfg.OnError, logger: cfg.Logger, clock: time.Unix(0, 0),
 		readers: make(map[string]int), written: make(map[string][]TestRecord), read: make(map[string]int)}
 	for sub := range top.subTopologies() {
 		db, err := store.Open("", store.Options{Logger: cfg.Logger})
@@ -79,7 +104,7 @@ func NewTestDriver(top *Topology, cfg TestConfig) (*TestDriver, error) {
 			return nil, err
 		}
 		d.dbs = append(d.dbs, db)
-		t, err := newTask(top, d.appID, taskID{sub: sub}, db, driverOutput{d}, cfg.Logger)
+		t, err := newTask(top, d.appID, taskID{sub: sub}, db, driverOutput{d}, taskClock{now: d.wallClock, idle: cfg.IdleTimeout}, cfg.Logger)
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -110,6 +135,12 @@ func (d *TestDriver) Pipe(topic string, key, value []byte, ts time.Time, headers
 		return fmt.Errorf("flow: the topology does not read topic %s", topic)
 	}
 	d.queue = append(d.queue, TestRecord{Topic: topic, Key: key, Value: value, Timestamp: ts, Headers: headers})
+	return d.drain()
+}
+
+// drain processes the queued records, and those they cause, until none is
+// left.
+func (d *TestDriver) drain() error {
 	for len(d.queue) > 0 {
 		r := d.queue[0]
 		d.queue = d.queue[1:]

@@ -32,6 +32,8 @@ type options struct {
 	partitioner any
 	timestamps  any
 	inMemory    bool
+	emitFinal   bool
+	lateTopic   string
 }
 
 type optionFunc func(*options)

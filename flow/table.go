@@ -74,7 +74,7 @@ func TableOf[K, V any](t *Topology, topic string, kc Codec[K], vc Codec[V], opts
 
 // replace writes a key's new value (nil: deletes it) in a store and
 // returns the change.
-func replace[V any](s *kvStore, key []byte, value any, vc Codec[V]) (change, error) {
+func replace[V any](s *taskStore, key []byte, value any, vc Codec[V]) (change, error) {
 	c := change{}
 	old, found, err := s.get(key)
 	if err != nil {

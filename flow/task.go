@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -46,7 +48,7 @@ type task struct {
 	procs  []procFunc // by node id; nil outside the sub-topology
 	out    output
 	db     *store.DB
-	stores map[string]*kvStore
+	stores map[string]*taskStore
 	logger *slog.Logger
 	// streamTime is the highest event time the task has seen (ms), -1
 	// before the first record.
@@ -56,16 +58,44 @@ type task struct {
 	sources map[string]*node
 	// keyPartitioner hashes keys as Kafka's producers do.
 	keyPartitioner kgo.TopicPartitioner
+	// current is the record being processed (nil in a timer).
+	current *rec
+
+	// inputs are the event times of the task's input partitions, by
+	// topic; watermark is the task's event-time watermark (ms,
+	// math.MinInt64 before any record), which only grows.
+	inputs    map[string]*inputTime
+	watermark int64
+	// idle is how long an input partition may go without records before
+	// it stops holding the watermark back; now is the wall clock.
+	idle time.Duration
+	now  func() time.Time
+	// onWatermark are the operators' reactions to the watermark passing
+	// a time (closing windows, event-time timers); onWallClock to the
+	// wall clock's ticks (processing-time timers).
+	onWatermark []func(t *task, watermark int64) error
+	onWallClock []func(t *task, now time.Time) error
+	// late counts records dropped because every window they belong to
+	// had closed.
+	late int64
+}
+
+// inputTime is an input partition's progress: the highest event time
+// read from it and when the last record came (wall clock).
+type inputTime struct {
+	max  int64
+	seen time.Time
 }
 
 // newTask builds the processors of sub-topology id.sub and opens its
 // stores in db, restored by the caller.
-func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, logger *slog.Logger) (*task, error) {
+func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, clock taskClock, logger *slog.Logger) (*task, error) {
 	t := &task{id: id, appID: appID, top: top, procs: make([]procFunc, len(top.nodes)), out: out, db: db,
-		stores: make(map[string]*kvStore), logger: logger, streamTime: -1, sources: make(map[string]*node),
-		keyPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic("")}
+		stores: make(map[string]*taskStore), logger: logger, streamTime: -1, sources: make(map[string]*node),
+		keyPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(""),
+		inputs:         make(map[string]*inputTime), watermark: math.MinInt64, idle: clock.idle, now: clock.now}
 	for _, def := range top.storesOf(id.sub) {
-		s, err := openKV(t, def)
+		s, err := openStore(t, def)
 		if err != nil {
 			return nil, fmt.Errorf("task %s: open store %s: %w", id, def.name, err)
 		}
@@ -87,6 +117,13 @@ func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, l
 		}
 	}
 	return t, nil
+}
+
+// taskClock is the wall clock of tasks and the idleness timeout of their
+// input partitions.
+type taskClock struct {
+	now  func() time.Time
+	idle time.Duration
 }
 
 // topicName is the full name of a topic: internal topics are prefixed
@@ -156,12 +193,67 @@ func (t *task) processInput(topic string, key, value []byte, ts int64, headers [
 	if ts > t.streamTime {
 		t.streamTime = ts
 	}
+	in := t.inputs[topic]
+	if in == nil {
+		in = &inputTime{max: math.MinInt64}
+		t.inputs[topic] = in
+	}
+	in.max, in.seen = max(in.max, ts), t.now()
 	defer func() {
+		t.current = nil
 		if p := recover(); p != nil {
 			err = &recordError{err: fmt.Errorf("panic: %v", p)}
 		}
 	}()
-	return t.process(n, rec{key: k, value: v, ts: ts, headers: headers})
+	r := rec{key: k, value: v, ts: ts, headers: headers}
+	t.current = &r
+	if err := t.process(n, r); err != nil {
+		return err
+	}
+	t.current = nil
+	return t.advance()
+}
+
+// advance recomputes the watermark: the lowest of the input partitions'
+// highest event times, leaving out those idle longer than t.idle (unless
+// all are). When it grows, the operators' watermark reactions run.
+func (t *task) advance() error {
+	now := t.now()
+	wm, active := int64(math.MaxInt64), false
+	for _, in := range t.inputs {
+		if t.idle > 0 && now.Sub(in.seen) > t.idle {
+			continue
+		}
+		wm, active = min(wm, in.max), true
+	}
+	if !active {
+		wm = math.MinInt64
+		for _, in := range t.inputs {
+			wm = max(wm, in.max)
+		}
+	}
+	if wm <= t.watermark {
+		return nil
+	}
+	t.watermark = wm
+	for _, f := range t.onWatermark {
+		if err := f(t, wm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tick runs the wall clock's reactions and lets idle inputs stop holding
+// the watermark back.
+func (t *task) tick() error {
+	now := t.now()
+	for _, f := range t.onWallClock {
+		if err := f(t, now); err != nil {
+			return err
+		}
+	}
+	return t.advance()
 }
 
 // recordError is an error of one input record (it cannot be decoded, or

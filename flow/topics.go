@@ -156,7 +156,7 @@ func (a *App) restore(ctx context.Context, t *task) error {
 // restorePartition applies a changelog partition's committed records up
 // to end (exclusive) to s. Control records (transaction markers) are read
 // too, for their offsets: they may be the last before end.
-func restorePartition(ctx context.Context, brokers []string, topic string, partition int32, end int64, s *kvStore) (int, error) {
+func restorePartition(ctx context.Context, brokers []string, topic string, partition int32, end int64, s *taskStore) (int, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Topology is a graph of operators: sources read topics, operators
@@ -67,12 +68,17 @@ type storeDef struct {
 	// logged stores have a changelog topic.
 	logged bool
 	sub    int
+	// retention is how long a window or session store keeps windows
+	// after event time passes their start (their size and grace).
+	retention time.Duration
 }
 
 type storeKind int
 
 const (
 	keyValueStore storeKind = iota
+	windowStore
+	sessionStore
 )
 
 // add adds a node named name (or kind-<id> when empty) below parents.
@@ -93,15 +99,17 @@ func (t *Topology) add(kind, name string, parents []*node, newProc func(*task, *
 	return n
 }
 
-// addStore declares a key-value store.
-func (t *Topology) addStore(name string, kind storeKind, logged bool) {
+// addStore declares a store.
+func (t *Topology) addStore(name string, kind storeKind, logged bool) *storeDef {
+	def := &storeDef{name: name, kind: kind, logged: logged}
 	for _, s := range t.stores {
 		if s.name == name {
 			t.fail(fmt.Errorf("flow: two stores named %q", name))
-			return
+			return def
 		}
 	}
-	t.stores = append(t.stores, &storeDef{name: name, kind: kind, logged: logged})
+	t.stores = append(t.stores, def)
+	return def
 }
 
 // fail records a mistake in building the topology, which New and
@@ -236,23 +244,25 @@ func (t *Topology) Describe() string {
 
 // The kinds of node Describe shows.
 const (
-	kindSource          = "source"
-	kindSink            = "sink"
-	kindRepartitionSink = "repartition-sink"
-	kindRepartitionSrc  = "repartition-source"
-	kindFilter          = "filter"
-	kindMap             = "map"
-	kindMapValues       = "map-values"
-	kindFlatMap         = "flat-map"
-	kindBranch          = "branch"
-	kindMerge           = "merge"
-	kindPeek            = "peek"
-	kindSelectKey       = "select-key"
-	kindTableSource     = "table-source"
-	kindToStream        = "to-stream"
-	kindAggregate       = "aggregate"
-	kindTableAggregate  = "table-aggregate"
-	kindTableGroupBy    = "table-group-by"
-	kindTableFilter     = "table-filter"
-	kindTableMapValues  = "table-map-values"
+	kindSource           = "source"
+	kindSink             = "sink"
+	kindRepartitionSink  = "repartition-sink"
+	kindRepartitionSrc   = "repartition-source"
+	kindFilter           = "filter"
+	kindMap              = "map"
+	kindMapValues        = "map-values"
+	kindFlatMap          = "flat-map"
+	kindBranch           = "branch"
+	kindMerge            = "merge"
+	kindPeek             = "peek"
+	kindSelectKey        = "select-key"
+	kindTableSource      = "table-source"
+	kindToStream         = "to-stream"
+	kindAggregate        = "aggregate"
+	kindTableAggregate   = "table-aggregate"
+	kindTableGroupBy     = "table-group-by"
+	kindTableFilter      = "table-filter"
+	kindTableMapValues   = "table-map-values"
+	kindWindowAggregate  = "window-aggregate"
+	kindSessionAggregate = "session-aggregate"
 )
