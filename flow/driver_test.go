@@ -290,3 +290,50 @@ func TestTopologyErrors(t *testing.T) {
 		t.Error("an empty topology accepted")
 	}
 }
+
+// Orders enriched with their customers' names from a table: inner and
+// left joins, the table as it is when each order comes.
+func TestJoinTable(t *testing.T) {
+	top := NewTopology()
+	orders := Source(top, "orders", String(), Int64()) // customer -> amount
+	customers := TableOf(top, "customers", String(), String())
+	JoinTable(orders, customers, func(_ string, amount int64, name string) string {
+		return fmt.Sprintf("%s:%d", name, amount)
+	}, WithValueCodec(String())).To("enriched")
+	LeftJoinTable(orders, customers, func(_ string, amount int64, name string, found bool) string {
+		if !found {
+			name = "?"
+		}
+		return fmt.Sprintf("%s:%d", name, amount)
+	}, WithValueCodec(String())).To("all")
+	d := newDriver(t, top, TestConfig{})
+	order := Input(d, "orders", String(), Int64())
+	customer := Input(d, "customers", String(), String())
+	steps := []func() error{
+		func() error { return order.Pipe("c1", 5, at(0)) },
+		func() error { return customer.Pipe("c1", "Ann", at(1)) },
+		func() error { return order.Pipe("c1", 7, at(2)) },
+		func() error { return customer.Pipe("c1", "Anna", at(3)) },
+		func() error { return order.Pipe("c1", 9, at(4)) },
+		func() error { return customer.Delete("c1", at(5)) },
+		func() error { return order.Pipe("c1", 11, at(6)) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	values := func(topic string) []string {
+		var out []string
+		for _, kv := range readKVs(t, Output(d, topic, String(), String())) {
+			out = append(out, kv.Value)
+		}
+		return out
+	}
+	if got, want := values("enriched"), []string{"Ann:7", "Anna:9"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("inner join: got %v, want %v", got, want)
+	}
+	if got, want := values("all"), []string{"?:5", "Ann:7", "Anna:9", "?:11"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("left join: got %v, want %v", got, want)
+	}
+}

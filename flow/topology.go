@@ -265,4 +265,5 @@ const (
 	kindTableMapValues   = "table-map-values"
 	kindWindowAggregate  = "window-aggregate"
 	kindSessionAggregate = "session-aggregate"
+	kindJoin             = "join"
 )
