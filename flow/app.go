@@ -70,6 +70,9 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.TransactionTimeout <= 0 {
+		cfg.TransactionTimeout = 10 * time.Second
+	}
 	if err := top.build(); err != nil {
 		return nil, err
 	}
@@ -143,8 +146,12 @@ func (a *App) startClient() error {
 	var err error
 	if a.cfg.Guarantee == ExactlyOnce {
 		id := fmt.Sprintf("%s-%d-%d", a.cfg.ApplicationID, os.Getpid(), time.Now().UnixNano())
+		// A killed instance's open transaction holds back the last
+		// stable offset of the partitions it wrote until the
+		// coordinator aborts it: a short timeout, as Kafka Streams
+		// sets (10 s), bounds that stall.
 		a.session, err = kgo.NewGroupTransactSession(append(opts, kgo.TransactionalID(id),
-			kgo.RequireStableFetchOffsets())...)
+			kgo.RequireStableFetchOffsets(), kgo.TransactionTimeout(a.cfg.TransactionTimeout))...)
 		if err == nil {
 			a.client = a.session.Client()
 		}

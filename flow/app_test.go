@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,11 @@ func startBroker(t *testing.T) string {
 	groups := group.DefaultConfig()
 	groups.InitialRebalanceDelay = 0
 	groups.MinSessionTimeout = time.Second
-	return brokertest.Start(t, broker.Config{Groups: &groups}).Addr().String()
+	cfg := broker.Config{Groups: &groups}
+	if v := os.Getenv("WEIR_FLOW_TXN_VERSION"); v == "1" {
+		cfg.TransactionVersion = 1
+	}
+	return brokertest.Start(t, cfg).Addr().String()
 }
 
 // runApp runs an application until its context is cancelled.
@@ -46,14 +51,18 @@ func runApp(t *testing.T, addr string, top *Topology, g Guarantee, stateDir stri
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	go func() {
+		err := app.Run(ctx)
+		if err != nil {
+			t.Errorf("an instance stopped: %v", err)
+		}
+		done <- err
+	}()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
+			<-done
 		})
 	}
 	t.Cleanup(stop)

@@ -59,6 +59,12 @@ type Config struct {
 	// instance that stopped without leaving (killed) keeps its tasks
 	// before the others take them over (45 s, as Kafka Streams).
 	SessionTimeout time.Duration
+	// TransactionTimeout is the timeout of the instance's transactions
+	// under ExactlyOnce (10 s, as Kafka Streams): how long the open
+	// transaction of an instance killed mid-way holds back what
+	// read_committed consumers, the other instances included, can read
+	// of the partitions it wrote, before the coordinator aborts it.
+	TransactionTimeout time.Duration
 	// StateDir holds local state (DefaultStateDir when empty).
 	StateDir string
 	// OnError handles records that cannot be processed (default: stop).

@@ -120,7 +120,12 @@ func errMissing(ok bool) error {
 }
 
 // restore fills the task's logged stores from their changelog partitions,
-// read with read_committed from the start to the last stable offset.
+// read with read_committed from the start to the high watermark. Not to
+// the last stable offset: a transaction left open by an instance killed
+// mid-way holds that back while the next owner of the task commits
+// changes after it, which the owner after that must restore too. Reading
+// past the open transaction waits until the coordinator aborts it (the
+// transaction timeout).
 func (a *App) restore(ctx context.Context, t *task) error {
 	started := time.Now()
 	for name, s := range t.stores {
@@ -128,7 +133,7 @@ func (a *App) restore(ctx context.Context, t *task) error {
 			continue
 		}
 		topic := ChangelogTopic(a.cfg.ApplicationID, name)
-		ends, err := a.admin.ListCommittedOffsets(ctx, topic)
+		ends, err := a.admin.ListEndOffsets(ctx, topic)
 		if err != nil {
 			return fmt.Errorf("flow: changelog %s: %w", topic, err)
 		}
