@@ -2,6 +2,7 @@ package commitlog
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,17 @@ func TestObserverSeesGroupsAndSyncs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// The flusher wakes the waiters before it tells the observer of the
+	// sync: wait until the last sync is reported.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		obs.mu.Lock()
+		caught := obs.syncedBytes == l.Synced()-SegmentHeaderSize || obs.syncedBytes == l.Synced()
+		obs.mu.Unlock()
+		if caught || time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
+	}
 
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
