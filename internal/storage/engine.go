@@ -67,6 +67,15 @@ func Open(opts Options) (*Engine, error) {
 	if err := opts.FS.MkdirAll(opts.Dir); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// Recovery writes (the index replays its log and flushes, a
+	// checkpoint ends it): on a disk without room for them, refuse to
+	// start rather than let the index retry its flush forever.
+	if opts.MinFreeBytes >= 0 {
+		if free, err := opts.FS.FreeSpace(opts.Dir); err == nil && free < opts.MinFreeBytes {
+			return nil, fmt.Errorf("%w: %d bytes free in %s, below the reserve of %d: free some space (or lower min_free_bytes) to start",
+				ErrDiskFull, free, opts.Dir, opts.MinFreeBytes)
+		}
+	}
 	cache := pebble.NewCache(opts.IndexCacheBytes)
 	defer cache.Unref()
 	e, err := openOnce(opts, cache, false)
