@@ -95,25 +95,15 @@ func aggregate[K, V, A any](g Grouped[K, V], init func() A, add func(k K, v V, a
 			if err != nil {
 				return err
 			}
-			c := change{}
-			var agg A
-			if found {
-				if agg, err = ac.Decode(old); err != nil {
-					return fmt.Errorf("aggregate %s: decode: %w", name, err)
-				}
-				c.old, c.hasOld = agg, true
-			} else if init != nil {
-				agg = init()
-			}
-			next := add(k, as[V](r.value), agg, !found)
-			encoded, err := ac.Encode(next)
+			c, encoded, err := fold(name, ac, old, found, init, func(agg A, first bool) A {
+				return add(k, as[V](r.value), agg, first)
+			})
 			if err != nil {
-				return fmt.Errorf("aggregate %s: encode: %w", name, err)
+				return err
 			}
 			if err := s.put(key, encoded); err != nil {
 				return err
 			}
-			c.new, c.hasNew = next, true
 			r.value = c
 			return t.forward(n, r)
 		}, nil
@@ -225,30 +215,46 @@ func AggregateTable[K, V, A any](g GroupedTable[K, V], init func() A, add, subtr
 			if err != nil {
 				return err
 			}
-			c := change{}
-			agg := init()
-			if found {
-				if agg, err = ac.Decode(old); err != nil {
-					return fmt.Errorf("aggregate %s: decode: %w", name, err)
+			c, encoded, err := fold(name, ac, old, found, init, func(agg A, _ bool) A {
+				if op.subtract {
+					return subtract(k, as[V](op.value), agg)
 				}
-				c.old, c.hasOld = agg, true
-			}
-			if op.subtract {
-				agg = subtract(k, as[V](op.value), agg)
-			} else {
-				agg = add(k, as[V](op.value), agg)
-			}
-			encoded, err := ac.Encode(agg)
+				return add(k, as[V](op.value), agg)
+			})
 			if err != nil {
-				return fmt.Errorf("aggregate %s: encode: %w", name, err)
+				return err
 			}
 			if err := s.put(key, encoded); err != nil {
 				return err
 			}
-			c.new, c.hasNew = agg, true
 			r.value = c
 			return t.forward(n, r)
 		}, nil
 	}
 	return Table[K, A]{t: t, n: n, kc: kc, vc: ac}
+}
+
+// fold computes one aggregate's next value: old is its stored encoding
+// (found false: none, and it starts from init(), or the zero A when init
+// is nil); step folds the record in, told whether this is the first. It
+// returns the change (old and new values) and the new value's encoding.
+func fold[A any](name string, ac Codec[A], old []byte, found bool, init func() A, step func(agg A, first bool) A) (change, []byte, error) {
+	c := change{}
+	var agg A
+	if found {
+		var err error
+		if agg, err = ac.Decode(old); err != nil {
+			return c, nil, fmt.Errorf("aggregate %s: decode: %w", name, err)
+		}
+		c.old, c.hasOld = agg, true
+	} else if init != nil {
+		agg = init()
+	}
+	next := step(agg, !found)
+	encoded, err := ac.Encode(next)
+	if err != nil {
+		return c, nil, fmt.Errorf("aggregate %s: encode: %w", name, err)
+	}
+	c.new, c.hasNew = next, true
+	return c, encoded, nil
 }

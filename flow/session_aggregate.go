@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -114,7 +115,7 @@ func sessionAggregate[K, V, A any](sw SessionWindowedStream[K, V], init func() A
 				merged = append(merged, found{start, end, agg})
 				return true
 			})
-			if err = errorsJoin(err, decodeErr); err != nil {
+			if err = errors.Join(err, decodeErr); err != nil {
 				return fmt.Errorf("session aggregate %s: %w", name, err)
 			}
 			start, end := r.ts, r.ts

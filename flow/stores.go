@@ -85,15 +85,3 @@ func (s *taskStore) restore(key, value []byte, ts int64) error {
 		return s.session.Restore(c)
 	}
 }
-
-// expire drops what a window or session store no longer needs at
-// event time t.
-func (s *taskStore) expire(t int64) error {
-	switch {
-	case s.windows != nil:
-		return s.windows.Expire(t)
-	case s.session != nil:
-		return s.session.Expire(t)
-	}
-	return nil
-}

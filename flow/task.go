@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -40,7 +39,7 @@ type taskID struct {
 func (id taskID) String() string { return fmt.Sprintf("%d_%d", id.sub, id.partition) }
 
 // task runs one sub-topology on one partition of its input topics: the
-// operators' processors, its stores and its stream time.
+// operators' processors, its stores and its watermark.
 type task struct {
 	id     taskID
 	appID  string
@@ -50,14 +49,9 @@ type task struct {
 	db     *store.DB
 	stores map[string]*taskStore
 	logger *slog.Logger
-	// streamTime is the highest event time the task has seen (ms), -1
-	// before the first record.
-	streamTime int64
 	// sources maps the full names of the task's input topics to their
 	// source nodes.
 	sources map[string]*node
-	// keyPartitioner hashes keys as Kafka's producers do.
-	keyPartitioner kgo.TopicPartitioner
 	// current is the record being processed (nil in a timer).
 	current *rec
 
@@ -91,9 +85,8 @@ type inputTime struct {
 // stores in db, restored by the caller.
 func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, clock taskClock, logger *slog.Logger) (*task, error) {
 	t := &task{id: id, appID: appID, top: top, procs: make([]procFunc, len(top.nodes)), out: out, db: db,
-		stores: make(map[string]*taskStore), logger: logger, streamTime: -1, sources: make(map[string]*node),
-		keyPartitioner: kgo.StickyKeyPartitioner(nil).ForTopic(""),
-		inputs:         make(map[string]*inputTime), watermark: math.MinInt64, idle: clock.idle, now: clock.now}
+		stores: make(map[string]*taskStore), logger: logger, sources: make(map[string]*node),
+		inputs: make(map[string]*inputTime), watermark: math.MinInt64, idle: clock.idle, now: clock.now}
 	for _, def := range top.storesOf(id.sub) {
 		s, err := openStore(t, def)
 		if err != nil {
@@ -172,9 +165,6 @@ func (t *task) partitionOf(topic string, r rec, f func(k, v any, n int) int) int
 	return int32(p)
 }
 
-// errSkipped: a record the error policy skipped.
-var errSkipped = errors.New("flow: record skipped")
-
 // processInput decodes a record of one of the task's input topics and
 // processes it. Decoding errors and panics of the operators are errors
 // of the record (errRecord), for the error policy.
@@ -189,9 +179,6 @@ func (t *task) processInput(topic string, key, value []byte, ts int64, headers [
 	}
 	if n.extract != nil {
 		ts = n.extract(k, v, ts)
-	}
-	if ts > t.streamTime {
-		t.streamTime = ts
 	}
 	in := t.inputs[topic]
 	if in == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -66,25 +68,20 @@ func (a *App) setUpTopics(ctx context.Context) error {
 			}
 		}
 	}
-	create := map[string]struct {
+	type internal struct {
 		partitions int32
 		configs    map[string]*string
-	}{}
+	}
+	create := map[string]internal{}
 	compact := "compact"
 	for _, n := range top.nodes {
 		if n.kind == kindRepartitionSink {
-			create[RepartitionTopic(app, n.sinkTopic)] = struct {
-				partitions int32
-				configs    map[string]*string
-			}{counts[n.children[0].sub], nil}
+			create[RepartitionTopic(app, n.sinkTopic)] = internal{counts[n.children[0].sub], nil}
 		}
 	}
 	for _, s := range top.stores {
 		if s.logged {
-			create[ChangelogTopic(app, s.name)] = struct {
-				partitions int32
-				configs    map[string]*string
-			}{counts[s.sub], map[string]*string{"cleanup.policy": &compact}}
+			create[ChangelogTopic(app, s.name)] = internal{counts[s.sub], map[string]*string{"cleanup.policy": &compact}}
 		}
 	}
 	for topic, c := range create {
@@ -128,28 +125,35 @@ func errMissing(ok bool) error {
 // transaction timeout).
 func (a *App) restore(ctx context.Context, t *task) error {
 	started := time.Now()
+	topics := map[string]string{} // changelog topic -> store
 	for name, s := range t.stores {
-		if !s.def.logged {
-			continue
+		if s.def.logged {
+			topics[ChangelogTopic(a.cfg.ApplicationID, name)] = name
 		}
-		topic := ChangelogTopic(a.cfg.ApplicationID, name)
-		ends, err := a.admin.ListEndOffsets(ctx, topic)
-		if err != nil {
-			return fmt.Errorf("flow: changelog %s: %w", topic, err)
-		}
+	}
+	if len(topics) == 0 {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(topics))
+	ends, err := a.admin.ListEndOffsets(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("flow: changelogs of task %s: %w", t.id, err)
+	}
+	starts, err := a.admin.ListStartOffsets(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("flow: changelogs of task %s: %w", t.id, err)
+	}
+	for _, topic := range names {
+		name := topics[topic]
 		end, ok := ends.Lookup(topic, t.id.partition)
 		if !ok || end.Err != nil {
 			return fmt.Errorf("flow: changelog %s/%d: end offset: %v", topic, t.id.partition, end.Err)
-		}
-		starts, err := a.admin.ListStartOffsets(ctx, topic)
-		if err != nil {
-			return err
 		}
 		start, _ := starts.Lookup(topic, t.id.partition)
 		if start.Offset >= end.Offset {
 			continue
 		}
-		n, err := restorePartition(ctx, a.cfg.Brokers, topic, t.id.partition, end.Offset, s)
+		n, err := restorePartition(ctx, a.cfg.Brokers, topic, t.id.partition, end.Offset, t.stores[name])
 		if err != nil {
 			return fmt.Errorf("flow: restore %s from %s/%d: %w", name, topic, t.id.partition, err)
 		}

@@ -21,7 +21,6 @@ type Topology struct {
 	errs   []error
 	// sources maps each source topic to its node.
 	sources map[string]*node
-	built   bool
 }
 
 // NewTopology returns an empty topology.
@@ -166,7 +165,6 @@ func (t *Topology) build() error {
 			}
 		}
 	}
-	t.built = true
 	return nil
 }
 
@@ -177,19 +175,6 @@ func (t *Topology) subTopologies() int {
 		subs = max(subs, n.sub+1)
 	}
 	return subs
-}
-
-// sourceTopics returns the topics sub-topology sub reads, sorted, with
-// internal topics under their short names.
-func (t *Topology) sourceTopics(sub int) []string {
-	var topics []string
-	for _, n := range t.nodes {
-		if n.sub == sub {
-			topics = append(topics, n.topics...)
-		}
-	}
-	slices.Sort(topics)
-	return topics
 }
 
 // storesOf returns the stores of sub-topology sub.

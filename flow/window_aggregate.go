@@ -103,20 +103,11 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 				if err != nil {
 					return err
 				}
-				c := change{}
-				var agg A
-				if found {
-					if agg, err = ac.Decode(old); err != nil {
-						return fmt.Errorf("windowed aggregate %s: decode: %w", name, err)
-					}
-					c.old, c.hasOld = agg, true
-				} else if init != nil {
-					agg = init()
-				}
-				next := add(k, as[V](r.value), agg, !found)
-				encoded, err := ac.Encode(next)
+				c, encoded, err := fold(name, ac, old, found, init, func(agg A, first bool) A {
+					return add(k, as[V](r.value), agg, first)
+				})
 				if err != nil {
-					return fmt.Errorf("windowed aggregate %s: encode: %w", name, err)
+					return err
 				}
 				if err := st.wrote(st.windows.Put(key, start, encoded)); err != nil {
 					return err
@@ -124,7 +115,6 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 				if o.emitFinal {
 					continue
 				}
-				c.new, c.hasNew = next, true
 				if err := tk.forward(n, rec{key: windowKey(k, start), value: c, ts: r.ts, headers: r.headers}); err != nil {
 					return err
 				}
@@ -203,12 +193,4 @@ func lateSink[K, V any](s Stream[K, V], o options) func(*task, rec) error {
 		}
 		return tk.send(topic, false, -1, key, value, r)
 	}
-}
-
-// errorsJoin is errors.Join for the two errors of an iteration.
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }

@@ -41,11 +41,7 @@ func testTransactions(t *testing.T, version int16, capped, bumping bool) {
 	}
 	opts := []kgo.Opt{kgo.TransactionalID("tx-1"), kgo.TransactionTimeout(30 * time.Second)}
 	if capped {
-		v := kversion.Stable()
-		v.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
-		v.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
-		v.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
-		opts = append(opts, kgo.MaxVersions(v))
+		opts = append(opts, kgo.MaxVersions(transactionsVersion1()))
 	}
 	producer := client(t, b, opts...)
 	txn := func(commit bool, values ...string) {
@@ -187,4 +183,15 @@ func TestGroupTransactSession(t *testing.T) {
 			t.Errorf("record %s in the output %d times", v, c)
 		}
 	}
+}
+
+// transactionsVersion1 caps the request versions of transactions version
+// 2 (Produce 12, EndTxn 5, TxnOffsetCommit 5): franz-go then uses version
+// 1 against a broker that finalizes version 2.
+func transactionsVersion1() *kversion.Versions {
+	v := kversion.Stable()
+	v.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
+	v.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
+	v.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
+	return v
 }

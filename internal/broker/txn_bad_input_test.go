@@ -8,7 +8,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // TestTxnBadInput: requests of transactions that are wrong answer Kafka's
@@ -25,11 +24,7 @@ func TestTxnBadInput(t *testing.T) {
 	if _, err := admin.CreateTopic(ctx, 2, 1, nil, topic); err != nil {
 		t.Fatal(err)
 	}
-	v1 := kversion.Stable()
-	v1.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
-	v1.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
-	v1.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
-	cl := client(t, b, kgo.MaxVersions(v1))
+	cl := client(t, b, kgo.MaxVersions(transactionsVersion1()))
 	pid, epoch := rawInitProducerID(ctx, t, cl, id)
 
 	addPartition := func(txnID string, pid int64, epoch int16, partition int32) int16 {
