@@ -356,7 +356,7 @@ func (a *App) closeTasks(ids map[taskID]bool) {
 		if ids != nil && !ids[id] {
 			continue
 		}
-		if err := t.db.Close(); err != nil {
+		if err := t.close(); err != nil {
 			a.logger.Warn("closing a task's state", "task", id.String(), "err", err)
 		}
 		delete(a.tasks, id)

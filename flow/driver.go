@@ -120,6 +120,9 @@ func NewTestDriver(top *Topology, cfg TestConfig) (*TestDriver, error) {
 // Close releases the stores.
 func (d *TestDriver) Close() error {
 	var errs []error
+	for _, t := range d.tasks {
+		t.closeMem()
+	}
 	for _, db := range d.dbs {
 		errs = append(errs, db.Close())
 	}

@@ -37,14 +37,18 @@ func openStore(t *task, def *storeDef) (*taskStore, error) {
 			}
 		}
 	}
+	db := t.db
+	if def.inMemory {
+		db = t.mem
+	}
 	var err error
 	switch def.kind {
 	case keyValueStore:
-		s.kv, err = t.db.KeyValue(def.name, log)
+		s.kv, err = db.KeyValue(def.name, log)
 	case windowStore:
-		s.windows, err = t.db.Windowed(def.name, max(def.retention, time.Millisecond), log)
+		s.windows, err = db.Windowed(def.name, max(def.retention, time.Millisecond), log)
 	case sessionStore:
-		s.session, err = t.db.Session(def.name, max(def.retention, time.Millisecond), log)
+		s.session, err = db.Session(def.name, max(def.retention, time.Millisecond), log)
 	default:
 		err = fmt.Errorf("flow: store %s of an unknown kind", def.name)
 	}

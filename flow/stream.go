@@ -34,6 +34,7 @@ type options struct {
 	inMemory    bool
 	emitFinal   bool
 	lateTopic   string
+	stores      []string
 }
 
 type optionFunc func(*options)

@@ -43,7 +43,7 @@ func TableOf[K, V any](t *Topology, topic string, kc Codec[K], vc Codec[V], opts
 	n := t.add(kindTableSource, name, nil, nil)
 	n.topics = []string{topic}
 	n.stores = []string{name}
-	t.addStore(name, keyValueStore, true)
+	t.addStore(name, keyValueStore, true).inMemory = o.inMemory
 	decode := decoder(kc, vc)
 	n.decode = func(key, value []byte) (any, any, error) {
 		k, v, err := decode(key, value)

@@ -70,6 +70,9 @@ type storeDef struct {
 	// retention is how long a window or session store keeps windows
 	// after event time passes their start (their size and grace).
 	retention time.Duration
+	// inMemory stores are kept in memory (still logged), others in the
+	// task's Pebble directory.
+	inMemory bool
 }
 
 type storeKind int
@@ -164,6 +167,9 @@ func (t *Topology) build() error {
 				s.sub = n.sub
 			}
 		}
+		if s.sub < 0 {
+			return fmt.Errorf("flow: store %q is used by no operator (WithStores attaches it)", s.name)
+		}
 	}
 	return nil
 }
@@ -251,4 +257,5 @@ const (
 	kindWindowAggregate  = "window-aggregate"
 	kindSessionAggregate = "session-aggregate"
 	kindJoin             = "join"
+	kindProcessor        = "processor"
 )
