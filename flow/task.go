@@ -41,12 +41,12 @@ func (id taskID) String() string { return fmt.Sprintf("%d_%d", id.sub, id.partit
 // task runs one sub-topology on one partition of its input topics: the
 // operators' processors, its stores and its watermark.
 type task struct {
-	id     taskID
-	appID  string
-	top    *Topology
-	procs  []procFunc // by node id; nil outside the sub-topology
-	out    output
-	db     *store.DB
+	id    taskID
+	appID string
+	top   *Topology
+	procs []procFunc // by node id; nil outside the sub-topology
+	out   output
+	db    *store.DB
 	// mem holds the stores kept in memory (InMemory), when there are
 	// any.
 	mem    *store.DB
