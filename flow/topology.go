@@ -258,4 +258,5 @@ const (
 	kindSessionAggregate = "session-aggregate"
 	kindJoin             = "join"
 	kindProcessor        = "processor"
+	kindJoinSide         = "join-side"
 )
