@@ -259,4 +259,5 @@ const (
 	kindJoin             = "join"
 	kindProcessor        = "processor"
 	kindJoinSide         = "join-side"
+	kindSlidingAggregate = "sliding-aggregate"
 )
