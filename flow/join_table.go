@@ -37,7 +37,7 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 	}
 	storeName := tableStore(tb)
 	if storeName == "" {
-		t.fail(fmt.Errorf("flow: join with table %s: only tables read with TableOf can be joined", tb.n.name))
+		t.fail(fmt.Errorf("flow: join with table %s: the table must be materialized (TableOf, an aggregation, Materialize)", tb.n.name))
 	}
 	kc, vtc := s.kc, tb.vc
 	if kc == nil {
@@ -77,10 +77,12 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 	return Stream[K, VR]{t: t, n: n, kc: s.kc, vc: codecOf[VR](t, o.valueCodec, nil, "value")}
 }
 
-// tableStore returns the store materializing a table: that of its source
-// (TableOf), "" for derived tables.
+// tableStore returns the key-value store materializing a table: that of
+// its source (TableOf), aggregation or Materialize; "" for other derived
+// tables.
 func tableStore[K, V any](tb Table[K, V]) string {
-	if tb.n.kind == kindTableSource {
+	switch tb.n.kind {
+	case kindTableSource, kindAggregate, kindTableAggregate, kindMaterialize:
 		return tb.n.stores[0]
 	}
 	return ""

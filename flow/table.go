@@ -105,6 +105,12 @@ func (tb Table[K, V]) derive(n *node) Table[K, V] {
 	return Table[K, V]{t: tb.t, n: n, kc: tb.kc, vc: tb.vc}
 }
 
+// Codecs returns the table with the codecs of its keys and values set.
+func (tb Table[K, V]) Codecs(kc Codec[K], vc Codec[V]) Table[K, V] {
+	tb.kc, tb.vc = kc, vc
+	return tb
+}
+
 // ToStream returns the stream of the table's updates: each new value,
 // deletions left out (Table.To writes them as tombstones).
 func (tb Table[K, V]) ToStream(opts ...Option) Stream[K, V] {

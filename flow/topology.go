@@ -148,6 +148,19 @@ func (t *Topology) build() error {
 			parent[find(c.id)] = find(n.id)
 		}
 	}
+	// Operators that share a store run in one task.
+	for _, s := range t.stores {
+		first := -1
+		for _, n := range t.nodes {
+			if slices.Contains(n.stores, s.name) {
+				if first < 0 {
+					first = n.id
+				} else {
+					parent[find(n.id)] = find(first)
+				}
+			}
+		}
+	}
 	// Sub-topologies are numbered in the order of their first node.
 	number := map[int]int{}
 	for _, n := range t.nodes {
@@ -260,4 +273,6 @@ const (
 	kindProcessor        = "processor"
 	kindJoinSide         = "join-side"
 	kindSlidingAggregate = "sliding-aggregate"
+	kindTableJoin        = "table-join"
+	kindMaterialize      = "materialize"
 )
