@@ -4,7 +4,9 @@ import "fmt"
 
 // JoinTable enriches a stream with a table (stream-table inner join):
 // each record of the stream whose key has a value in the table is joined
-// with that value by f, as the table is when the record is processed;
+// with that value by f, as the table is when the record is processed (or,
+// for a table read with the Versioned option, as it was at the record's
+// event time);
 // records whose key is not in the table are dropped. Updates of the table
 // produce nothing. The stream and the table's topic must be
 // co-partitioned (the same number of partitions, keyed alike); a stream
@@ -56,7 +58,13 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 			if err != nil {
 				return fmt.Errorf("join %s: encode key: %w", n.name, err)
 			}
-			raw, found, err := st.get(key)
+			var raw []byte
+			var found bool
+			if st.versioned != nil {
+				raw, _, found, err = st.versioned.GetAsOf(key, r.ts)
+			} else {
+				raw, found, err = st.get(key)
+			}
 			if err != nil {
 				return err
 			}

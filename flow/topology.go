@@ -81,6 +81,7 @@ const (
 	keyValueStore storeKind = iota
 	windowStore
 	sessionStore
+	versionedStore
 )
 
 // add adds a node named name (or kind-<id> when empty) below parents.
