@@ -27,6 +27,8 @@ type output interface {
 	send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error
 	// partitions returns a topic's partition count.
 	partitions(topic string) (int, error)
+	// global returns the store of a global table.
+	global(name string) (*store.KeyValue, error)
 }
 
 // taskID names a task: a sub-topology and the partition of its input

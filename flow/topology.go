@@ -21,6 +21,8 @@ type Topology struct {
 	errs   []error
 	// sources maps each source topic to its node.
 	sources map[string]*node
+	// globals are the global tables.
+	globals []*globalDef
 }
 
 // NewTopology returns an empty topology.
@@ -276,4 +278,5 @@ const (
 	kindSlidingAggregate = "sliding-aggregate"
 	kindTableJoin        = "table-join"
 	kindMaterialize      = "materialize"
+	kindGlobalJoin       = "global-join"
 )
