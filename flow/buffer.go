@@ -46,7 +46,7 @@ func decodeBuffer(b []byte) ([]bufferEntry, error) {
 	for len(b) > 0 {
 		flags := b[0]
 		n, size := binary.Uvarint(b[1:])
-		if size <= 0 || flags > 1 || n > uint64(len(b)-1-size) {
+		if size <= 0 || flags > 1 || n > uint64(len(b)-1-size) || size != len(binary.AppendUvarint(nil, n)) {
 			return nil, errBadBuffer
 		}
 		start := 1 + size
