@@ -45,6 +45,9 @@ type App struct {
 	// readers maps each input topic (full name) to its sub-topology.
 	readers map[string]int
 
+	// globals are the instance's global tables.
+	globals *globalStores
+
 	// produceErr is the first error of a produce since the last commit.
 	produceMu  sync.Mutex
 	produceErr error
@@ -108,6 +111,17 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.setUpTopics(ctx); err != nil {
 		return err
 	}
+	globalCtx, stopGlobals := context.WithCancel(ctx)
+	waitGlobals, err := a.startGlobals(globalCtx)
+	if err != nil {
+		stopGlobals()
+		return err
+	}
+	defer func() {
+		stopGlobals()
+		waitGlobals()
+		a.globals.close()
+	}()
 	if err := a.startClient(); err != nil {
 		return err
 	}
@@ -356,7 +370,7 @@ func (a *App) closeTasks(ids map[taskID]bool) {
 		if ids != nil && !ids[id] {
 			continue
 		}
-		if err := t.db.Close(); err != nil {
+		if err := t.close(); err != nil {
 			a.logger.Warn("closing a task's state", "task", id.String(), "err", err)
 		}
 		delete(a.tasks, id)
