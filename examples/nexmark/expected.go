@@ -29,6 +29,28 @@ func expectQ0(events []model.Event, _ Config) []string { return format(model.Q0(
 func expectQ1(events []model.Event, _ Config) []string { return format(model.Q1(events)) }
 func expectQ2(events []model.Event, _ Config) []string { return format(model.Q2(events)) }
 
+func expectQ3(events []model.Event, _ Config) []string { return format(model.Q3(events)) }
+
+// expectQ4 and expectQ6: the winning-bids processor sees the auctions and
+// bids, and closes an auction at its expiry plus the grace.
+func expectQ4(events []model.Event, cfg Config) []string {
+	return format(model.Q4(events, auctionsClosedBy(events, cfg)))
+}
+
+func expectQ6(events []model.Event, cfg Config) []string {
+	return format(model.Q6(events, auctionsClosedBy(events, cfg)))
+}
+
+// auctionsClosedBy is the reference watermark of the winning-bids
+// processor.
+func auctionsClosedBy(events []model.Event, cfg Config) int64 {
+	seen := latest(append(timesOf(events, model.KindAuction), timesOf(events, model.KindBid)...))
+	if seen == math.MinInt64 {
+		return seen
+	}
+	return seen - cfg.Grace.Milliseconds()
+}
+
 func expectQ5(events []model.Event, cfg Config) []string {
 	bids := timesOf(events, model.KindBid)
 	size, slide := model.Q5WindowSize.Milliseconds(), model.Q5WindowSlide.Milliseconds()

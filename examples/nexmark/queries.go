@@ -41,7 +41,10 @@ var Queries = []Query{
 	{Name: "q0", Topology: Q0, Rows: streamRows(BidCodec()), Expected: expectQ0},
 	{Name: "q1", Topology: Q1, Rows: streamRows(BidCodec()), Expected: expectQ1},
 	{Name: "q2", Topology: Q2, Rows: streamRows(Q2Codec()), Expected: expectQ2},
+	{Name: "q3", Topology: Q3, Table: true, Rows: tableRows(Q3Codec()), Expected: expectQ3},
+	{Name: "q4", Topology: Q4, Table: true, Rows: tableRows(Q4Codec()), Expected: expectQ4},
 	{Name: "q5", Topology: Q5, Rows: streamRows(Q5Codec()), Expected: expectQ5},
+	{Name: "q6", Topology: Q6, Table: true, Rows: tableRows(Q6Codec()), Expected: expectQ6},
 	{Name: "q7", Topology: Q7, Rows: streamRows(Q7Codec()), Expected: expectQ7},
 	{Name: "q8", Topology: Q8, Rows: streamRows(Q8Codec()), Expected: expectQ8},
 }
