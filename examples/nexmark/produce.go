@@ -54,7 +54,7 @@ func WriteEvents(ctx context.Context, client *kgo.Client, topic string, g *model
 			}
 		}
 		r := &kgo.Record{Topic: topic, Partition: int32(written % int64(partitions)),
-			Timestamp: time.UnixMilli(e.Time()), Value: model.Encode(nil, e)}
+			Timestamp: time.UnixMilli(e.Time()), Value: encodeEvent(e)}
 		client.Produce(ctx, r, promise)
 		written++
 	}
