@@ -255,7 +255,14 @@ func (a *App) step(ctx context.Context) error {
 	}
 	var fetchErr error
 	fetches.EachError(func(topic string, p int32, err error) {
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && fetchErr == nil {
+		var session *kgo.ErrGroupSession
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		case errors.As(err, &session) && !errors.Is(err, kerr.GroupAuthorizationFailed):
+			// The client joins the group again by itself (after
+			// being dropped from it, or when a join failed).
+			a.logger.Warn("group membership", "err", err)
+		case fetchErr == nil:
 			fetchErr = fmt.Errorf("flow: fetch %s/%d: %w", topic, p, err)
 		}
 	})

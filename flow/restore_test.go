@@ -16,7 +16,7 @@ func TestAppRestoreFromChangelogs(t *testing.T) {
 	defer cancel()
 	addr, admin := testBroker(t, ctx, 0)
 	words := newWordProducer(t, addr)
-	counts := readCounts(t, ctx, addr)
+	counts := readCounts(t, ctx, addr, true)
 	dir := t.TempDir()
 	a := startInstance(t, addr, "a", instanceConfig{stateDir: dir + "/a"})
 	b := startInstance(t, addr, "b", instanceConfig{stateDir: dir + "/b"})
@@ -69,7 +69,7 @@ func TestAppCheckpointRestore(t *testing.T) {
 	// together: the first does not restore the other's tasks alone.
 	addr, admin := testBroker(t, ctx, time.Second)
 	words := newWordProducer(t, addr)
-	counts := readCounts(t, ctx, addr)
+	counts := readCounts(t, ctx, addr, true)
 	dir := t.TempDir()
 	a := startInstance(t, addr, "a", instanceConfig{stateDir: dir + "/a"})
 	b := startInstance(t, addr, "b", instanceConfig{stateDir: dir + "/b"})

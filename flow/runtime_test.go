@@ -213,7 +213,11 @@ func (p *wordProducer) flow(tb testing.TB, ctx context.Context, pause time.Durat
 // background: every count of every word, in order, and when the last of
 // them came.
 type countReader struct {
+	// exact: each count must be the word's last plus one (exactly once);
+	// the first that is not is kept in wrong.
+	exact  bool
 	mu     sync.Mutex
+	wrong  string
 	counts map[string][]int64
 	// arrivals are when records came, one entry per poll that brought
 	// some, with the number of records.
@@ -226,14 +230,16 @@ type arrival struct {
 	records int
 }
 
-func readCounts(tb testing.TB, ctx context.Context, addr string) *countReader {
+// readCounts starts reading; exact says every count must come once, in
+// order (exactly once), and wait fails as soon as one does not.
+func readCounts(tb testing.TB, ctx context.Context, addr string, exact bool) *countReader {
 	tb.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("counts"),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &countReader{counts: map[string][]int64{}, changed: make(chan struct{})}
+	r := &countReader{exact: exact, counts: map[string][]int64{}, changed: make(chan struct{})}
 	readCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -250,7 +256,11 @@ func readCounts(tb testing.TB, ctx context.Context, addr string) *countReader {
 				if err != nil {
 					n = -1
 				}
-				r.counts[string(rec.Key)] = append(r.counts[string(rec.Key)], n)
+				c := r.counts[string(rec.Key)]
+				if r.exact && r.wrong == "" && n != int64(len(c)+1) {
+					r.wrong = fmt.Sprintf("word %s counted %d after %v", rec.Key, n, c)
+				}
+				r.counts[string(rec.Key)] = append(c, n)
 			})
 			r.arrivals = append(r.arrivals, arrival{at: now, records: fetches.NumRecords()})
 			close(r.changed)
@@ -266,21 +276,25 @@ func readCounts(tb testing.TB, ctx context.Context, addr string) *countReader {
 	return r
 }
 
-// wait waits until every word's highest count is at least want.
+// wait waits until every word's last count is at least want (at least
+// once, duplicates may have taken it past want).
 func (r *countReader) wait(tb testing.TB, ctx context.Context, want int) map[string][]int64 {
 	tb.Helper()
 	for {
 		r.mu.Lock()
 		reached := len(r.counts) == wordCountWords
 		for _, c := range r.counts {
-			reached = reached && slicesMax(c) >= int64(want)
+			reached = reached && c[len(c)-1] >= int64(want)
 		}
-		changed := r.changed
+		changed, wrong := r.changed, r.wrong
 		snapshot := make(map[string][]int64, len(r.counts))
 		for w, c := range r.counts {
 			snapshot[w] = append([]int64(nil), c...)
 		}
 		r.mu.Unlock()
+		if wrong != "" {
+			tb.Fatalf("not exactly once: %s", wrong)
+		}
 		if reached {
 			return snapshot
 		}
@@ -289,19 +303,11 @@ func (r *countReader) wait(tb testing.TB, ctx context.Context, want int) map[str
 		case <-ctx.Done():
 			var b strings.Builder
 			for w, c := range snapshot {
-				fmt.Fprintf(&b, "%s:%d ", w, slicesMax(c))
+				fmt.Fprintf(&b, "%s:%d ", w, c[len(c)-1])
 			}
 			tb.Fatalf("counts did not reach %d: %s", want, b.String())
 		}
 	}
-}
-
-func slicesMax(c []int64) int64 {
-	m := int64(-1)
-	for _, n := range c {
-		m = max(m, n)
-	}
-	return m
 }
 
 // checkExact fails the test unless every word was counted 1, 2, ...
