@@ -47,6 +47,8 @@ type App struct {
 
 	// globals are the instance's global tables.
 	globals *globalStores
+	// metrics are the application's metrics (nil: none).
+	metrics *appMetrics
 
 	// produceErr is the first error of a produce since the last commit.
 	produceMu  sync.Mutex
@@ -81,6 +83,10 @@ func New(top *Topology, cfg Config) (*App, error) {
 	}
 	a := &App{top: top, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
 		partitions: make(map[string]int), tasks: make(map[taskID]*task), readers: make(map[string]int)}
+	var err error
+	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
+		return nil, fmt.Errorf("flow: register metrics: %w", err)
+	}
 	for sub := range top.subTopologies() {
 		for _, n := range top.nodes {
 			if n.sub != sub {
@@ -227,7 +233,10 @@ func (a *App) step(ctx context.Context) error {
 	if err := a.takeProduceErr(); err != nil {
 		return err
 	}
-	return a.client.CommitUncommittedOffsets(ctx)
+	started := time.Now()
+	err := a.client.CommitUncommittedOffsets(ctx)
+	a.metrics.committed(err == nil, time.Since(started))
+	return err
 }
 
 // processAll processes every fetched record in its task.
@@ -244,6 +253,13 @@ func (a *App) processAll(ctx context.Context, fetches kgo.Fetches) error {
 		perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
 		err = a.handle(ctx, r, perr)
 	})
+	if a.metrics != nil {
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[n-1].Offset-1)
+			}
+		})
+	}
 	return err
 }
 
@@ -289,7 +305,9 @@ func (a *App) commitTransaction(ctx context.Context, processErr error) error {
 	if processErr != nil || flushErr != nil || produceErr != nil {
 		try = kgo.TryAbort
 	}
+	started := time.Now()
 	committed, err := a.session.End(ctx, try)
+	a.metrics.committed(committed, time.Since(started))
 	if !committed {
 		a.logger.Info("transaction aborted; tasks restore their state", "err", errors.Join(processErr, flushErr, produceErr, err))
 		a.tasksMu.Lock()
@@ -337,6 +355,7 @@ func (a *App) task(ctx context.Context, topic string, partition int32) (*task, e
 		db.Close()
 		return nil, err
 	}
+	a.metrics.bind(t)
 	a.tasks[id] = t
 	return t, nil
 }

@@ -157,6 +157,7 @@ func (a *App) restore(ctx context.Context, t *task) error {
 		if err != nil {
 			return fmt.Errorf("flow: restore %s from %s/%d: %w", name, topic, t.id.partition, err)
 		}
+		a.metrics.restoredRecords(name, n)
 		a.logger.Info("store restored", "task", t.id.String(), "store", name, "records", n, "took", time.Since(started))
 	}
 	return nil
