@@ -14,7 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// An application's metrics count what it did: word count over 100 words.
+// An application's metrics count what it did, and its stores can be
+// queried: word count over 100 words.
 func TestAppMetrics(t *testing.T) {
 	addr := startBroker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -51,6 +52,13 @@ func TestAppMetrics(t *testing.T) {
 	}
 	for counted() < 100 && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
+	}
+	// Queryable state, while it runs: each word's count.
+	counts := QueryKeyValue(app, "counts", String(), Int64())
+	for i := range 10 {
+		if n, found, err := counts.Get(fmt.Sprint("w", i)); err != nil || !found || n != 10 {
+			t.Errorf("count of w%d: %d, %v, %v", i, n, found, err)
+		}
 	}
 	stop()
 	if err := <-done; err != nil {
