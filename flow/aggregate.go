@@ -42,7 +42,7 @@ func aggregateStore(t *Topology, n *node, o options) string {
 	if o.name != "" {
 		name = o.name
 	}
-	t.addStore(name, keyValueStore, true)
+	t.addStore(name, keyValueStore, true).inMemory = o.inMemory
 	n.stores = append(n.stores, name)
 	return name
 }

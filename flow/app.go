@@ -80,6 +80,11 @@ type App struct {
 	local   map[taskID]int64
 	ran     map[taskID]bool
 
+	// globals are the instance's global tables.
+	globals *globalStores
+	// metrics are the application's metrics (nil: none).
+	metrics *appMetrics
+
 	// produceMu guards produceErr, the first error of a produce since the
 	// last commit, and produced, the offset after the last record
 	// produced to each changelog partition since the last commit.
@@ -132,6 +137,10 @@ func New(top *Topology, cfg Config) (*App, error) {
 		changelogs: make(map[string]bool), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
+	var err error
+	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
+		return nil, fmt.Errorf("flow: register metrics: %w", err)
+	}
 	for sub := range top.subTopologies() {
 		for _, n := range top.nodes {
 			if n.sub != sub {
@@ -167,6 +176,17 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.setUpTopics(ctx); err != nil {
 		return err
 	}
+	globalCtx, stopGlobals := context.WithCancel(ctx)
+	waitGlobals, err := a.startGlobals(globalCtx)
+	if err != nil {
+		stopGlobals()
+		return err
+	}
+	defer func() {
+		stopGlobals()
+		waitGlobals()
+		a.globals.close()
+	}()
 	if err := a.scanLocal(); err != nil {
 		return err
 	}
@@ -319,7 +339,10 @@ func (a *App) step(ctx context.Context) error {
 	if err := a.takeProduceErr(); err != nil {
 		return err
 	}
-	if err := a.client.CommitUncommittedOffsets(a.work); err != nil {
+	started := time.Now()
+	err := a.client.CommitUncommittedOffsets(a.work)
+	a.metrics.committed(err == nil, time.Since(started))
+	if err != nil {
 		return err
 	}
 	a.tasksMu.Lock()
@@ -362,6 +385,13 @@ func (a *App) processAll(fetches kgo.Fetches) error {
 		perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
 		err = a.handle(r, perr)
 	})
+	if a.metrics != nil {
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[n-1].Offset-1)
+			}
+		})
+	}
 	return err
 }
 
@@ -408,7 +438,9 @@ func (a *App) commitTransaction(processErr error) error {
 	if processErr != nil || flushErr != nil || produceErr != nil {
 		try = kgo.TryAbort
 	}
+	started := time.Now()
 	committed, err := a.session.End(a.work, try)
+	a.metrics.committed(committed, time.Since(started))
 	a.tasksMu.Lock()
 	defer a.tasksMu.Unlock()
 	if committed {
@@ -524,6 +556,9 @@ func (a *App) openTasks(ctx context.Context, ids []taskID) error {
 		}
 	}
 	a.tasksMu.Lock()
+	for _, st := range opened {
+		a.metrics.bind(st.task)
+	}
 	maps.Copy(a.tasks, opened)
 	a.tasksMu.Unlock()
 	return nil

@@ -109,7 +109,7 @@ func (b *balancer) IsCooperative() bool  { return false }
 func (b *balancer) JoinGroupMetadata(interests []string, _ map[string][]int32, _ int32) []byte {
 	meta := kmsg.NewConsumerMemberMetadata()
 	meta.Topics = interests
-	meta.UserData = encodeSubscription(b.a.subscription())
+	meta.UserData = encodeGroupSubscription(b.a.memberClaims())
 	return meta.AppendTo(nil)
 }
 
@@ -120,7 +120,7 @@ func (b *balancer) ParseSyncAssignment(assignment []byte) (map[string][]int32, e
 	if err := ka.ReadFrom(assignment); err != nil {
 		return nil, fmt.Errorf("flow: assignment: %w", err)
 	}
-	standbys, err := decodeAssignment(ka.UserData)
+	standbys, err := decodeGroupAssignment(ka.UserData)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 	var members []memberState
 	cb.EachMember(func(m *kmsg.JoinGroupResponseMember, meta *kmsg.ConsumerMemberMetadata) {
 		ms := memberState{id: m.MemberID}
-		sub, err := decodeSubscription(meta.UserData)
+		sub, err := decodeGroupSubscription(meta.UserData)
 		if err != nil {
 			b.a.logger.Warn("a member's subscription is unreadable; taken as empty", "member", m.MemberID, "err", err)
 		}
@@ -182,7 +182,7 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 			at.Topic, at.Partitions = topic, slices.Sorted(slices.Values(byTopic[topic]))
 			ka.Topics = append(ka.Topics, at)
 		}
-		ka.UserData = encodeAssignment(plan.standby[m.id])
+		ka.UserData = encodeGroupAssignment(plan.standby[m.id])
 		sa := kmsg.NewSyncGroupRequestGroupAssignment()
 		sa.MemberID, sa.MemberAssignment = m.id, ka.AppendTo(nil)
 		out = append(out, sa)
@@ -211,9 +211,10 @@ func (a *App) tasksOf(topics map[string]int32) []taskID {
 	return slices.SortedFunc(maps.Keys(set), compareTasks)
 }
 
-// stateful reports whether task id has logged stores.
+// stateful reports whether task id has logged stores on disk: state
+// that an instance keeps, and a standby keeps warm.
 func (a *App) stateful(id taskID) bool {
-	return slices.ContainsFunc(a.top.storesOf(id.sub), func(s *storeDef) bool { return s.logged })
+	return slices.ContainsFunc(a.top.storesOf(id.sub), func(s *storeDef) bool { return s.logged && !s.inMemory })
 }
 
 func compareTasks(x, y taskID) int {
@@ -438,9 +439,9 @@ func boolRank(b bool) int {
 	return 0
 }
 
-// subscription returns what this member says of its tasks when it joins:
+// memberClaims returns what this member says of its tasks when it joins:
 // the tasks it holds state of, with their positions, and those it ran.
-func (a *App) subscription() map[taskID]taskClaim {
+func (a *App) memberClaims() map[taskID]taskClaim {
 	a.localMu.Lock()
 	defer a.localMu.Unlock()
 	out := make(map[taskID]taskClaim, len(a.local))
@@ -458,7 +459,7 @@ func (a *App) subscription() map[taskID]taskClaim {
 	return out
 }
 
-func encodeSubscription(tasks map[taskID]taskClaim) []byte {
+func encodeGroupSubscription(tasks map[taskID]taskClaim) []byte {
 	b := []byte{subscriptionVersion}
 	b = binary.AppendUvarint(b, uint64(len(tasks)))
 	for _, id := range slices.SortedFunc(maps.Keys(tasks), compareTasks) {
@@ -475,7 +476,7 @@ func encodeSubscription(tasks map[taskID]taskClaim) []byte {
 // malformed.
 var errUserData = errors.New("flow: malformed group user data")
 
-func decodeSubscription(b []byte) (map[taskID]taskClaim, error) {
+func decodeGroupSubscription(b []byte) (map[taskID]taskClaim, error) {
 	out := map[taskID]taskClaim{}
 	if len(b) == 0 || b[0] != subscriptionVersion {
 		return out, nil // none, or a version this one does not read
@@ -497,7 +498,7 @@ func decodeSubscription(b []byte) (map[taskID]taskClaim, error) {
 	return out, nil
 }
 
-func encodeAssignment(standbys []taskID) []byte {
+func encodeGroupAssignment(standbys []taskID) []byte {
 	b := []byte{assignmentVersion}
 	b = binary.AppendUvarint(b, uint64(len(standbys)))
 	for _, id := range slices.SortedFunc(slices.Values(standbys), compareTasks) {
@@ -507,7 +508,7 @@ func encodeAssignment(standbys []taskID) []byte {
 	return b
 }
 
-func decodeAssignment(b []byte) ([]taskID, error) {
+func decodeGroupAssignment(b []byte) ([]taskID, error) {
 	if len(b) == 0 || b[0] != assignmentVersion {
 		return nil, nil // none (the range balancer's), or a version this one does not read
 	}

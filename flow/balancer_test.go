@@ -227,32 +227,32 @@ func TestPlanTasksRandom(t *testing.T) {
 
 func TestGroupUserData(t *testing.T) {
 	sub := map[taskID]taskClaim{tid(0, 3): {position: -1, active: true}, tid(1, 0): {position: 1 << 40}, tid(2, 7): {position: 0, active: true}}
-	got, err := decodeSubscription(encodeSubscription(sub))
+	got, err := decodeGroupSubscription(encodeGroupSubscription(sub))
 	if err != nil || !maps.Equal(got, sub) {
 		t.Fatalf("subscription %v, %v; want %v", got, err, sub)
 	}
 	standbys := []taskID{tid(1, 2), tid(1, 0), tid(3, 1)}
-	back, err := decodeAssignment(encodeAssignment(standbys))
+	back, err := decodeGroupAssignment(encodeGroupAssignment(standbys))
 	if err != nil || !slices.Equal(back, []taskID{tid(1, 0), tid(1, 2), tid(3, 1)}) {
 		t.Fatalf("assignment %v, %v", back, err)
 	}
 	// None, or an unknown version: empty.
 	for _, b := range [][]byte{nil, {}, {9, 1, 2}} {
-		if s, err := decodeSubscription(b); err != nil || len(s) != 0 {
+		if s, err := decodeGroupSubscription(b); err != nil || len(s) != 0 {
 			t.Errorf("subscription %v: %v, %v", b, s, err)
 		}
-		if a, err := decodeAssignment(b); err != nil || len(a) != 0 {
+		if a, err := decodeGroupAssignment(b); err != nil || len(a) != 0 {
 			t.Errorf("assignment %v: %v, %v", b, a, err)
 		}
 	}
 	// Malformed: errors.
 	for _, b := range [][]byte{{1, 2, 0}, {1, 1, 0, 0, 2}, {1, 0, 7}} {
-		if _, err := decodeSubscription(b); err == nil {
+		if _, err := decodeGroupSubscription(b); err == nil {
 			t.Errorf("subscription %v decoded", b)
 		}
 	}
 	for _, b := range [][]byte{{1, 2, 0, 0}, {1, 0, 7}} {
-		if _, err := decodeAssignment(b); err == nil {
+		if _, err := decodeGroupAssignment(b); err == nil {
 			t.Errorf("assignment %v decoded", b)
 		}
 	}
@@ -262,16 +262,16 @@ func TestGroupUserData(t *testing.T) {
 // of assignments never make the decoders panic, and what decodes encodes
 // back the same.
 func FuzzGroupUserData(f *testing.F) {
-	f.Add(encodeSubscription(map[taskID]taskClaim{tid(1, 2): {position: 7, active: true}}))
-	f.Add(encodeAssignment([]taskID{tid(0, 1), tid(4, 2)}))
+	f.Add(encodeGroupSubscription(map[taskID]taskClaim{tid(1, 2): {position: 7, active: true}}))
+	f.Add(encodeGroupAssignment([]taskID{tid(0, 1), tid(4, 2)}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if s, err := decodeSubscription(b); err == nil && len(s) > 0 {
-			if again, err := decodeSubscription(encodeSubscription(s)); err != nil || !maps.Equal(again, s) {
+		if s, err := decodeGroupSubscription(b); err == nil && len(s) > 0 {
+			if again, err := decodeGroupSubscription(encodeGroupSubscription(s)); err != nil || !maps.Equal(again, s) {
 				t.Fatalf("%v: %v, %v", s, again, err)
 			}
 		}
-		if a, err := decodeAssignment(b); err == nil && len(a) > 0 {
-			if again, err := decodeAssignment(encodeAssignment(a)); err != nil || len(again) != len(a) {
+		if a, err := decodeGroupAssignment(b); err == nil && len(a) > 0 {
+			if again, err := decodeGroupAssignment(encodeGroupAssignment(a)); err != nil || len(again) != len(a) {
 				t.Fatalf("%v: %v, %v", a, again, err)
 			}
 		}

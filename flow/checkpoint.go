@@ -61,11 +61,15 @@ import (
 // stores, and where they stand in their changelogs.
 type taskState struct {
 	*task
-	// changelogs maps each logged store to its changelog partition.
+	// changelogs maps each logged store to its changelog partition; a
+	// standby leaves out the stores kept in memory (InMemory).
 	changelogs map[string]topicPartition
 	// positions maps each logged store to the offset after the last
 	// changelog record it reflects: committed, for an active task.
 	positions map[string]int64
+	// memory holds the logged stores kept in memory: not checkpointed,
+	// restored in full whenever the task opens.
+	memory map[string]bool
 	// saved says the DB's checkpoint holds positions.
 	saved bool
 	// dirty says the stores may hold writes not committed yet (an active
@@ -76,19 +80,29 @@ type taskState struct {
 // stateful reports whether the task has logged stores.
 func (s *taskState) stateful() bool { return len(s.changelogs) > 0 }
 
-// positionSum is the sum of the task's positions, which the balancer
-// compares between instances holding state of the task.
+// positionSum is the sum of the positions of the task's stores on disk,
+// which the balancer compares between instances holding state of the
+// task.
 func (s *taskState) positionSum() int64 {
 	var sum int64
-	for _, o := range s.positions {
-		sum += o
+	for name, o := range s.positions {
+		if !s.memory[name] {
+			sum += o
+		}
 	}
 	return sum
 }
 
-// save sets the checkpoint to the task's positions.
+// save sets the checkpoint to the positions of the task's stores on
+// disk.
 func (s *taskState) save() error {
-	if err := s.db.SetCheckpoint(s.positions); err != nil {
+	offsets := make(map[string]int64, len(s.positions))
+	for name, o := range s.positions {
+		if !s.memory[name] {
+			offsets[name] = o
+		}
+	}
+	if err := s.db.SetCheckpoint(offsets); err != nil {
 		return fmt.Errorf("flow: task %s: %w", s.id, err)
 	}
 	s.saved = true
@@ -184,10 +198,21 @@ func (a *App) openState(id taskID, out output, bounds changelogBounds) (*taskSta
 			db.Close()
 			return nil, err
 		}
-		s := &taskState{task: t, changelogs: map[string]topicPartition{}, positions: map[string]int64{}}
+		s := &taskState{task: t, changelogs: map[string]topicPartition{}, positions: map[string]int64{}, memory: map[string]bool{}}
 		for name, ts := range t.stores {
-			if ts.def.logged {
-				s.changelogs[name] = topicPartition{ChangelogTopic(a.cfg.ApplicationID, name), id.partition}
+			if !ts.def.logged || (ts.def.inMemory && !active) {
+				continue
+			}
+			tp := topicPartition{ChangelogTopic(a.cfg.ApplicationID, name), id.partition}
+			s.changelogs[name] = tp
+			if ts.def.inMemory {
+				s.memory[name] = true
+				start, _, err := bounds.bounds(tp)
+				if err != nil {
+					t.close()
+					return nil, err
+				}
+				s.positions[name] = start
 			}
 		}
 		if !s.stateful() {
@@ -195,7 +220,7 @@ func (a *App) openState(id taskID, out output, bounds changelogBounds) (*taskSta
 		}
 		trusted, why, err := s.checkpointFits(bounds)
 		if err != nil {
-			db.Close()
+			t.close()
 			return nil, err
 		}
 		if trusted {
@@ -211,7 +236,7 @@ func (a *App) openState(id taskID, out output, bounds changelogBounds) (*taskSta
 		}
 		a.logger.Info("local state wiped", "task", id.String(), "why", why)
 		a.forgetLocal(id)
-		if err := db.Close(); err != nil {
+		if err := t.close(); err != nil {
 			return nil, fmt.Errorf("flow: task %s: %w", id, err)
 		}
 		if err := store.Destroy(dir); err != nil {
@@ -221,9 +246,13 @@ func (a *App) openState(id taskID, out output, bounds changelogBounds) (*taskSta
 }
 
 // checkpointFits reads the task's checkpoint and, if every logged store
-// has an offset within its changelog's bounds, takes its offsets as the
-// positions; else it says why not.
+// on disk has an offset within its changelog's bounds, takes its offsets
+// as the positions; else it says why not. A task whose logged stores are
+// all in memory has nothing to check.
 func (s *taskState) checkpointFits(bounds changelogBounds) (bool, string, error) {
+	if len(s.memory) == len(s.changelogs) {
+		return true, "", nil
+	}
 	cp, err := s.db.Checkpoint()
 	if err != nil {
 		return false, "", fmt.Errorf("flow: task %s: %w", s.id, err)
@@ -232,6 +261,9 @@ func (s *taskState) checkpointFits(bounds changelogBounds) (bool, string, error)
 		return false, "no checkpoint", nil
 	}
 	for name, tp := range s.changelogs {
+		if s.memory[name] {
+			continue
+		}
 		offset, ok := cp[name]
 		if !ok {
 			return false, fmt.Sprintf("no checkpointed offset for store %s", name), nil
@@ -245,7 +277,9 @@ func (s *taskState) checkpointFits(bounds changelogBounds) (bool, string, error)
 		}
 	}
 	for name := range s.changelogs {
-		s.positions[name] = cp[name]
+		if !s.memory[name] {
+			s.positions[name] = cp[name]
+		}
 	}
 	s.saved = true
 	return true, "", nil
@@ -262,7 +296,7 @@ func (a *App) closeState(s *taskState, save bool) {
 			a.rememberLocal(s)
 		}
 	}
-	if err := s.db.Close(); err != nil {
+	if err := s.close(); err != nil {
 		a.logger.Warn("closing a task's state", "task", s.id.String(), "err", err)
 	}
 }
@@ -309,7 +343,7 @@ func (a *App) checkpointTasks() error {
 		for name, tp := range s.changelogs {
 			if next, ok := produced[tp]; ok && next > s.positions[name] {
 				s.positions[name] = next
-				s.saved = false
+				s.saved = s.saved && s.memory[name]
 			}
 		}
 		if s.saved && s.db.Checkpointed() {

@@ -10,7 +10,10 @@ import (
 // back to the same bytes where the format is canonical.
 func FuzzCodecs(f *testing.F) {
 	w, _ := WindowedCodec(String()).Encode(Windowed[string]{Key: "k", Window: Window{Start: time.UnixMilli(0), End: time.UnixMilli(10)}})
-	for _, seed := range [][]byte{nil, {}, {0}, {1, 'x'}, {2}, w, []byte(`{"a":1}`), make([]byte, 8)} {
+	buffer := encodeBuffer([]bufferEntry{{matched: true, value: []byte("v")}, {value: nil}})
+	sub := encodeSubscription(subscription{hash: 1, leftKey: []byte("k")})
+	resp := encodeResponse(fkResponse{hash: 2, found: true, right: []byte("v")})
+	for _, seed := range [][]byte{nil, {}, {0}, {1, 'x'}, {2}, w, []byte(`{"a":1}`), make([]byte, 8), buffer, sub, resp} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -28,5 +31,21 @@ func FuzzCodecs(f *testing.F) {
 		}
 		_, _ = opCodec[int64]{Int64()}.Decode(b)
 		_, _ = WindowedCodec(Int64()).Decode(b)
+		// The encodings of internal topics and stores are canonical.
+		if e, err := decodeBuffer(b); err == nil {
+			if again := encodeBuffer(e); string(again) != string(b) {
+				t.Fatalf("buffer %x re-encodes as %x", b, again)
+			}
+		}
+		if s, err := decodeSubscription(b); err == nil {
+			if again := encodeSubscription(s); string(again) != string(b) {
+				t.Fatalf("subscription %x re-encodes as %x", b, again)
+			}
+		}
+		if r, err := decodeResponse(b); err == nil {
+			if again := encodeResponse(r); string(again) != string(b) {
+				t.Fatalf("response %x re-encodes as %x", b, again)
+			}
+		}
 	})
 }

@@ -3,6 +3,8 @@ package flow
 import (
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Guarantee is the processing guarantee of an application.
@@ -89,6 +91,11 @@ type Config struct {
 	OnError ErrorPolicy
 	// Logger receives the application's logs (slog.Default when nil).
 	Logger *slog.Logger
+	// Registerer receives the application's Prometheus metrics (none
+	// when nil): a program that serves metrics passes its registry
+	// (prometheus.DefaultRegisterer, or Weir's when embedded beside
+	// it). docs/flow.md lists them.
+	Registerer prometheus.Registerer
 }
 
 // RestoreProgress is where the restore of a task's store stands, as

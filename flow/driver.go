@@ -41,6 +41,9 @@ type TestDriver struct {
 	// clock is the driver's wall clock, which only AdvanceWallClock
 	// moves.
 	clock time.Time
+	// globals are the global tables, updated as soon as a record of
+	// their topics is piped or written.
+	globals *globalStores
 }
 
 func (d *TestDriver) wallClock() time.Time { return d.clock }
@@ -97,6 +100,10 @@ func NewTestDriver(top *Topology, cfg TestConfig) (*TestDriver, error) {
 	}
 	d := &TestDriver{top: top, appID: cfg.ApplicationID, policy: cfg.OnError, logger: cfg.Logger, clock: time.Unix(0, 0),
 		readers: make(map[string]int), written: make(map[string][]TestRecord), read: make(map[string]int)}
+	var err error
+	if d.globals, err = openGlobalStores(top, "", store.Options{Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	for sub := range top.subTopologies() {
 		db, err := store.Open("", store.Options{Logger: cfg.Logger})
 		if err != nil {
@@ -120,10 +127,15 @@ func NewTestDriver(top *Topology, cfg TestConfig) (*TestDriver, error) {
 // Close releases the stores.
 func (d *TestDriver) Close() error {
 	var errs []error
+	for _, t := range d.tasks {
+		t.closeMem()
+	}
 	for _, db := range d.dbs {
 		errs = append(errs, db.Close())
 	}
 	d.dbs = nil
+	errs = append(errs, d.globals.close())
+	d.globals = nil
 	return errors.Join(errs...)
 }
 
@@ -131,6 +143,9 @@ func (d *TestDriver) Close() error {
 // on the topology's other inputs (repartition topics), until none is
 // left.
 func (d *TestDriver) Pipe(topic string, key, value []byte, ts time.Time, headers ...kgo.RecordHeader) error {
+	if d.globals != nil && d.globals.topics[topic] != nil {
+		return d.globals.apply(topic, key, value)
+	}
 	if _, ok := d.readers[topic]; !ok {
 		return fmt.Errorf("flow: the topology does not read topic %s", topic)
 	}
@@ -194,6 +209,9 @@ type driverOutput struct{ d *TestDriver }
 func (o driverOutput) send(topic string, _ int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error {
 	r := TestRecord{Topic: topic, Key: key, Value: value, Timestamp: time.UnixMilli(ts), Headers: headers}
 	o.d.written[topic] = append(o.d.written[topic], r)
+	if o.d.globals != nil && o.d.globals.topics[topic] != nil {
+		return o.d.globals.apply(topic, key, value)
+	}
 	if _, ok := o.d.readers[topic]; ok {
 		o.d.queue = append(o.d.queue, r)
 	}
@@ -201,6 +219,8 @@ func (o driverOutput) send(topic string, _ int32, key, value []byte, ts int64, h
 }
 
 func (driverOutput) partitions(string) (int, error) { return 1, nil }
+
+func (o driverOutput) global(name string) (*store.KeyValue, error) { return o.d.globals.get(name) }
 
 // TestInput pipes typed records into a topic of a TestDriver.
 type TestInput[K, V any] struct {

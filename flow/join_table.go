@@ -4,7 +4,9 @@ import "fmt"
 
 // JoinTable enriches a stream with a table (stream-table inner join):
 // each record of the stream whose key has a value in the table is joined
-// with that value by f, as the table is when the record is processed;
+// with that value by f, as the table is when the record is processed (or,
+// for a table read with the Versioned option, as it was at the record's
+// event time);
 // records whose key is not in the table are dropped. Updates of the table
 // produce nothing. The stream and the table's topic must be
 // co-partitioned (the same number of partitions, keyed alike); a stream
@@ -37,7 +39,7 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 	}
 	storeName := tableStore(tb)
 	if storeName == "" {
-		t.fail(fmt.Errorf("flow: join with table %s: only tables read with TableOf can be joined", tb.n.name))
+		t.fail(fmt.Errorf("flow: join with table %s: the table must be materialized (TableOf, an aggregation, Materialize)", tb.n.name))
 	}
 	kc, vtc := s.kc, tb.vc
 	if kc == nil {
@@ -56,7 +58,13 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 			if err != nil {
 				return fmt.Errorf("join %s: encode key: %w", n.name, err)
 			}
-			raw, found, err := st.get(key)
+			var raw []byte
+			var found bool
+			if st.versioned != nil {
+				raw, _, found, err = st.versioned.GetAsOf(key, r.ts)
+			} else {
+				raw, found, err = st.get(key)
+			}
 			if err != nil {
 				return err
 			}
@@ -77,10 +85,12 @@ func joinTable[K, V, VT, VR any](s Stream[K, V], tb Table[K, VT], f func(K, V, V
 	return Stream[K, VR]{t: t, n: n, kc: s.kc, vc: codecOf[VR](t, o.valueCodec, nil, "value")}
 }
 
-// tableStore returns the store materializing a table: that of its source
-// (TableOf), "" for derived tables.
+// tableStore returns the key-value store materializing a table: that of
+// its source (TableOf), aggregation or Materialize; "" for other derived
+// tables.
 func tableStore[K, V any](tb Table[K, V]) string {
-	if tb.n.kind == kindTableSource {
+	switch tb.n.kind {
+	case kindTableSource, kindAggregate, kindTableAggregate, kindMaterialize:
 		return tb.n.stores[0]
 	}
 	return ""

@@ -328,8 +328,9 @@ func (r *restoring) apply(f partitionFetch) error {
 func (a *App) restored(r *restoring) {
 	if r.next != r.state.positions[r.store] {
 		r.state.positions[r.store] = r.next
-		r.state.saved = false
+		r.state.saved = r.state.saved && r.state.memory[r.store]
 	}
+	a.metrics.restoredRecords(r.store, int(r.restored))
 	a.logger.Info("store restored", "task", r.state.id.String(), "store", r.store, "changelog", r.tp.String(),
 		"from", r.start, "to", r.next, "records", r.restored, "took", time.Since(r.began))
 	a.reportRestore(r, true)

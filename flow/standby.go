@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weir-io/weir/flow/store"
 )
 
 // standbys are the standby tasks of an instance.
@@ -58,6 +60,10 @@ func (standbyOutput) send(string, int32, []byte, []byte, int64, []kgo.RecordHead
 
 func (standbyOutput) partitions(string) (int, error) {
 	return 0, errors.New("flow: a standby task does not process")
+}
+
+func (standbyOutput) global(string) (*store.KeyValue, error) {
+	return nil, errors.New("flow: a standby task does not process")
 }
 
 // standbyRetry is how long a standby waits after an error before it

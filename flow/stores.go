@@ -15,6 +15,9 @@ type taskStore struct {
 	kv      *store.KeyValue
 	windows *store.Windowed
 	session *store.Session
+	// versioned keeps the values of a key over time (a versioned
+	// table).
+	versioned *store.Versioned
 	// err is the first error of sending a change to the changelog,
 	// returned by the next write.
 	err error
@@ -37,22 +40,35 @@ func openStore(t *task, def *storeDef) (*taskStore, error) {
 			}
 		}
 	}
+	db := t.db
+	if def.inMemory {
+		db = t.mem
+	}
 	var err error
 	switch def.kind {
 	case keyValueStore:
-		s.kv, err = t.db.KeyValue(def.name, log)
+		s.kv, err = db.KeyValue(def.name, log)
 	case windowStore:
-		s.windows, err = t.db.Windowed(def.name, max(def.retention, time.Millisecond), log)
+		s.windows, err = db.Windowed(def.name, max(def.retention, time.Millisecond), log)
 	case sessionStore:
-		s.session, err = t.db.Session(def.name, max(def.retention, time.Millisecond), log)
+		s.session, err = db.Session(def.name, max(def.retention, time.Millisecond), log)
+	case versionedStore:
+		s.versioned, err = db.Versioned(def.name, def.retention, log)
 	default:
 		err = fmt.Errorf("flow: store %s of an unknown kind", def.name)
 	}
 	return s, err
 }
 
-// get returns the value of key in a key-value store.
-func (s *taskStore) get(key []byte) ([]byte, bool, error) { return s.kv.Get(key) }
+// get returns the value of key in a key-value store, or its latest value
+// in a versioned one.
+func (s *taskStore) get(key []byte) ([]byte, bool, error) {
+	if s.versioned != nil {
+		v, _, found, err := s.versioned.Get(key)
+		return v, found, err
+	}
+	return s.kv.Get(key)
+}
 
 // put writes key's value in a key-value store (nil deletes it).
 func (s *taskStore) put(key, value []byte) error {
@@ -81,6 +97,8 @@ func (s *taskStore) restore(key, value []byte, ts int64) error {
 		return s.kv.Restore(c)
 	case s.windows != nil:
 		return s.windows.Restore(c)
+	case s.versioned != nil:
+		return s.versioned.Restore(c)
 	default:
 		return s.session.Restore(c)
 	}

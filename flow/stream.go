@@ -34,6 +34,8 @@ type options struct {
 	inMemory    bool
 	emitFinal   bool
 	lateTopic   string
+	stores      []string
+	history     time.Duration
 }
 
 type optionFunc func(*options)
@@ -69,6 +71,15 @@ func Partitions(n int32) Option { return optionFunc(func(o *options) { o.partiti
 // InMemory keeps an operator's store in memory rather than on disk; it is
 // still backed by its changelog topic.
 func InMemory() Option { return optionFunc(func(o *options) { o.inMemory = true }) }
+
+// Versioned keeps the values a table had over time (for history of event
+// time, behind the latest update's time), so that a stream joined with it
+// meets each key's value as of the stream record's time rather than its
+// latest: reprocessing gives the same results, and out-of-order updates
+// take their place in history. Option of TableOf.
+func Versioned(history time.Duration) Option {
+	return optionFunc(func(o *options) { o.history = history })
+}
 
 // Partitioner chooses the partition of each record a sink writes, among n;
 // by default it is the murmur2 hash of the encoded key, as Kafka's

@@ -27,7 +27,8 @@ type change struct {
 // TableOf reads a topic as a table: each record is the key's new value, a
 // record with a null value deletes the key. The table is materialized in
 // a store named after the operator (Named; by default "<topic>-table"),
-// backed by its changelog topic. Options: Named, InMemory, Timestamps.
+// backed by its changelog topic. Options: Named, InMemory, Timestamps,
+// Versioned.
 func TableOf[K, V any](t *Topology, topic string, kc Codec[K], vc Codec[V], opts ...Option) Table[K, V] {
 	o := collect(opts)
 	if kc == nil || vc == nil {
@@ -43,7 +44,11 @@ func TableOf[K, V any](t *Topology, topic string, kc Codec[K], vc Codec[V], opts
 	n := t.add(kindTableSource, name, nil, nil)
 	n.topics = []string{topic}
 	n.stores = []string{name}
-	t.addStore(name, keyValueStore, true)
+	def := t.addStore(name, keyValueStore, true)
+	def.inMemory = o.inMemory
+	if o.history > 0 {
+		def.kind, def.retention = versionedStore, o.history
+	}
 	decode := decoder(kc, vc)
 	n.decode = func(key, value []byte) (any, any, error) {
 		k, v, err := decode(key, value)
@@ -60,8 +65,15 @@ func TableOf[K, V any](t *Topology, topic string, kc Codec[K], vc Codec[V], opts
 			if err != nil {
 				return err
 			}
-			c, err := replace(s, key, r.value, vc)
-			if err != nil {
+			var c change
+			var latest bool
+			if s.versioned != nil {
+				c, latest, err = replaceVersion(s, key, r.value, r.ts, vc)
+			} else {
+				c, err = replace(s, key, r.value, vc)
+				latest = c.hasOld || c.hasNew
+			}
+			if err != nil || !latest {
 				return err
 			}
 			r.value = c
@@ -100,9 +112,52 @@ func replace[V any](s *taskStore, key []byte, value any, vc Codec[V]) (change, e
 	return c, s.put(key, encoded)
 }
 
+// replaceVersion writes a key's version valid from ts in a versioned
+// store (value nil: a deletion) and returns the change of its latest
+// value: none (latest false) when the version is older than the latest,
+// an update out of order that only fills in history.
+func replaceVersion[V any](s *taskStore, key []byte, value any, ts int64, vc Codec[V]) (c change, latest bool, err error) {
+	old, from, found, err := s.versioned.Get(key)
+	if err != nil {
+		return c, false, err
+	}
+	var encoded []byte
+	if value != nil {
+		if encoded, err = vc.Encode(as[V](value)); err != nil {
+			return c, false, err
+		}
+		if encoded == nil {
+			encoded = []byte{}
+		}
+	}
+	if err := s.wrote(s.versioned.Put(key, ts, encoded)); err != nil {
+		return c, false, err
+	}
+	if ts < from {
+		return c, false, nil
+	}
+	if found {
+		ov, err := vc.Decode(old)
+		if err != nil {
+			return c, false, fmt.Errorf("store %s: decode: %w", s.def.name, err)
+		}
+		c.old, c.hasOld = ov, true
+	}
+	if value != nil {
+		c.new, c.hasNew = value, true
+	}
+	return c, c.hasOld || c.hasNew, nil
+}
+
 // derive returns a table of the same types below node n.
 func (tb Table[K, V]) derive(n *node) Table[K, V] {
 	return Table[K, V]{t: tb.t, n: n, kc: tb.kc, vc: tb.vc}
+}
+
+// Codecs returns the table with the codecs of its keys and values set.
+func (tb Table[K, V]) Codecs(kc Codec[K], vc Codec[V]) Table[K, V] {
+	tb.kc, tb.vc = kc, vc
+	return tb
 }
 
 // ToStream returns the stream of the table's updates: each new value,

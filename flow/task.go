@@ -27,6 +27,8 @@ type output interface {
 	send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error
 	// partitions returns a topic's partition count.
 	partitions(topic string) (int, error)
+	// global returns the store of a global table.
+	global(name string) (*store.KeyValue, error)
 }
 
 // taskID names a task: a sub-topology and the partition of its input
@@ -41,12 +43,15 @@ func (id taskID) String() string { return fmt.Sprintf("%d_%d", id.sub, id.partit
 // task runs one sub-topology on one partition of its input topics: the
 // operators' processors, its stores and its watermark.
 type task struct {
-	id     taskID
-	appID  string
-	top    *Topology
-	procs  []procFunc // by node id; nil outside the sub-topology
-	out    output
-	db     *store.DB
+	id    taskID
+	appID string
+	top   *Topology
+	procs []procFunc // by node id; nil outside the sub-topology
+	out   output
+	db    *store.DB
+	// mem holds the stores kept in memory (InMemory), when there are
+	// any.
+	mem    *store.DB
 	stores map[string]*taskStore
 	logger *slog.Logger
 	// sources maps the full names of the task's input topics to their
@@ -72,6 +77,11 @@ type task struct {
 	// late counts records dropped because every window they belong to
 	// had closed.
 	late int64
+	// metrics are the task's series (nil: none).
+	metrics *taskMetrics
+	// timersDue is set when an event-time timer is set at or before the
+	// watermark: the next advance fires it even if the watermark stays.
+	timersDue bool
 }
 
 // inputTime is an input partition's progress: the highest event time
@@ -88,8 +98,16 @@ func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, c
 		stores: make(map[string]*taskStore), logger: logger, sources: make(map[string]*node),
 		inputs: make(map[string]*inputTime), watermark: math.MinInt64, idle: clock.idle, now: clock.now}
 	for _, def := range top.storesOf(id.sub) {
+		if def.inMemory && t.mem == nil {
+			mem, err := store.Open("", store.Options{Logger: logger})
+			if err != nil {
+				return nil, fmt.Errorf("task %s: open in-memory stores: %w", id, err)
+			}
+			t.mem = mem
+		}
 		s, err := openStore(t, def)
 		if err != nil {
+			t.closeMem()
 			return nil, fmt.Errorf("task %s: open store %s: %w", id, def.name, err)
 		}
 		t.stores[def.name] = s
@@ -112,6 +130,21 @@ func newTask(top *Topology, appID string, id taskID, db *store.DB, out output, c
 	return t, nil
 }
 
+// close closes the task's stores.
+func (t *task) close() error {
+	err := t.db.Close()
+	t.closeMem()
+	return err
+}
+
+// closeMem drops the in-memory stores.
+func (t *task) closeMem() {
+	if t.mem != nil {
+		t.mem.Close()
+		t.mem = nil
+	}
+}
+
 // taskClock is the wall clock of tasks and the idleness timeout of their
 // input partitions.
 type taskClock struct {
@@ -130,10 +163,16 @@ func (t *task) topicName(topic string, internal bool) string {
 
 // process runs node n's processor on r.
 func (t *task) process(n *node, r rec) error {
-	if p := t.procs[n.id]; p != nil {
-		return p(t, r)
+	p := t.procs[n.id]
+	if p == nil {
+		return nil
 	}
-	return nil
+	if t.metrics != nil {
+		if done := t.metrics.processed(t, n, r); done != nil {
+			defer done()
+		}
+	}
+	return p(t, r)
 }
 
 // forward hands r to every child of n.
@@ -219,21 +258,29 @@ func (t *task) advance() error {
 			wm = max(wm, in.max)
 		}
 	}
-	if wm <= t.watermark {
+	if wm <= t.watermark && !t.timersDue {
 		return nil
 	}
-	t.watermark = wm
+	t.watermark, t.timersDue = max(t.watermark, wm), false
 	for _, f := range t.onWatermark {
-		if err := f(t, wm); err != nil {
+		if err := f(t, t.watermark); err != nil {
 			return err
 		}
+	}
+	if t.metrics != nil {
+		t.metrics.advanced(t)
 	}
 	return nil
 }
 
 // tick runs the wall clock's reactions and lets idle inputs stop holding
-// the watermark back.
-func (t *task) tick() error {
+// the watermark back. A panic of an operator is an error.
+func (t *task) tick() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("flow: task %s: panic: %v", t.id, p)
+		}
+	}()
 	now := t.now()
 	for _, f := range t.onWallClock {
 		if err := f(t, now); err != nil {

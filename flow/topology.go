@@ -21,6 +21,8 @@ type Topology struct {
 	errs   []error
 	// sources maps each source topic to its node.
 	sources map[string]*node
+	// globals are the global tables.
+	globals []*globalDef
 }
 
 // NewTopology returns an empty topology.
@@ -70,6 +72,9 @@ type storeDef struct {
 	// retention is how long a window or session store keeps windows
 	// after event time passes their start (their size and grace).
 	retention time.Duration
+	// inMemory stores are kept in memory (still logged), others in the
+	// task's Pebble directory.
+	inMemory bool
 }
 
 type storeKind int
@@ -78,6 +83,7 @@ const (
 	keyValueStore storeKind = iota
 	windowStore
 	sessionStore
+	versionedStore
 )
 
 // add adds a node named name (or kind-<id> when empty) below parents.
@@ -129,8 +135,7 @@ func (t *Topology) build() error {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -143,6 +148,19 @@ func (t *Topology) build() error {
 				continue // the edge a repartition topic cuts
 			}
 			parent[find(c.id)] = find(n.id)
+		}
+	}
+	// Operators that share a store run in one task.
+	for _, s := range t.stores {
+		first := -1
+		for _, n := range t.nodes {
+			if slices.Contains(n.stores, s.name) {
+				if first < 0 {
+					first = n.id
+				} else {
+					parent[find(n.id)] = find(first)
+				}
+			}
 		}
 	}
 	// Sub-topologies are numbered in the order of their first node.
@@ -163,6 +181,9 @@ func (t *Topology) build() error {
 				}
 				s.sub = n.sub
 			}
+		}
+		if s.sub < 0 {
+			return fmt.Errorf("flow: store %q is used by no operator (WithStores attaches it)", s.name)
 		}
 	}
 	return nil
@@ -229,26 +250,35 @@ func (t *Topology) Describe() string {
 
 // The kinds of node Describe shows.
 const (
-	kindSource           = "source"
-	kindSink             = "sink"
-	kindRepartitionSink  = "repartition-sink"
-	kindRepartitionSrc   = "repartition-source"
-	kindFilter           = "filter"
-	kindMap              = "map"
-	kindMapValues        = "map-values"
-	kindFlatMap          = "flat-map"
-	kindBranch           = "branch"
-	kindMerge            = "merge"
-	kindPeek             = "peek"
-	kindSelectKey        = "select-key"
-	kindTableSource      = "table-source"
-	kindToStream         = "to-stream"
-	kindAggregate        = "aggregate"
-	kindTableAggregate   = "table-aggregate"
-	kindTableGroupBy     = "table-group-by"
-	kindTableFilter      = "table-filter"
-	kindTableMapValues   = "table-map-values"
-	kindWindowAggregate  = "window-aggregate"
-	kindSessionAggregate = "session-aggregate"
-	kindJoin             = "join"
+	kindSource                  = "source"
+	kindSink                    = "sink"
+	kindRepartitionSink         = "repartition-sink"
+	kindRepartitionSrc          = "repartition-source"
+	kindFilter                  = "filter"
+	kindMap                     = "map"
+	kindMapValues               = "map-values"
+	kindFlatMap                 = "flat-map"
+	kindBranch                  = "branch"
+	kindMerge                   = "merge"
+	kindPeek                    = "peek"
+	kindSelectKey               = "select-key"
+	kindTableSource             = "table-source"
+	kindToStream                = "to-stream"
+	kindAggregate               = "aggregate"
+	kindTableAggregate          = "table-aggregate"
+	kindTableGroupBy            = "table-group-by"
+	kindTableFilter             = "table-filter"
+	kindTableMapValues          = "table-map-values"
+	kindWindowAggregate         = "window-aggregate"
+	kindSessionAggregate        = "session-aggregate"
+	kindJoin                    = "join"
+	kindProcessor               = "processor"
+	kindJoinSide                = "join-side"
+	kindSlidingAggregate        = "sliding-aggregate"
+	kindTableJoin               = "table-join"
+	kindMaterialize             = "materialize"
+	kindGlobalJoin              = "global-join"
+	kindForeignKeyJoin          = "foreign-key-join"
+	kindForeignKeySubscribe     = "foreign-key-subscribe"
+	kindForeignKeySubscriptions = "foreign-key-subscriptions"
 )
