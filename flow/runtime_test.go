@@ -219,15 +219,9 @@ type countReader struct {
 	mu     sync.Mutex
 	wrong  string
 	counts map[string][]int64
-	// arrivals are when records came, one entry per poll that brought
-	// some, with the number of records.
-	arrivals []arrival
+	// arrivals are when each word's counts came.
+	arrivals map[string][]time.Time
 	changed  chan struct{} // closed and replaced at every poll with records
-}
-
-type arrival struct {
-	at      time.Time
-	records int
 }
 
 // readCounts starts reading; exact says every count must come once, in
@@ -239,7 +233,7 @@ func readCounts(tb testing.TB, ctx context.Context, addr string, exact bool) *co
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &countReader{exact: exact, counts: map[string][]int64{}, changed: make(chan struct{})}
+	r := &countReader{exact: exact, counts: map[string][]int64{}, arrivals: map[string][]time.Time{}, changed: make(chan struct{})}
 	readCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -261,8 +255,8 @@ func readCounts(tb testing.TB, ctx context.Context, addr string, exact bool) *co
 					r.wrong = fmt.Sprintf("word %s counted %d after %v", rec.Key, n, c)
 				}
 				r.counts[string(rec.Key)] = append(c, n)
+				r.arrivals[string(rec.Key)] = append(r.arrivals[string(rec.Key)], now)
 			})
-			r.arrivals = append(r.arrivals, arrival{at: now, records: fetches.NumRecords()})
 			close(r.changed)
 			r.changed = make(chan struct{})
 			r.mu.Unlock()
