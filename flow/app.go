@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,11 +64,17 @@ type App struct {
 	readers    map[string]int
 	changelogs map[string]bool
 
-	// assignMu guards active, the tasks assigned to this instance, and
-	// pending, an assignment that the next step applies.
+	// assignMu guards active, the tasks assigned to this instance,
+	// pending, an assignment that the next step applies, and wake, which
+	// ends the step's poll (nil outside it), so that a new assignment's
+	// tasks are opened at once.
 	assignMu sync.Mutex
 	active   map[taskID]bool
 	pending  *assignment
+	wake     context.CancelFunc
+	// inTransaction says the step began a transaction (exactly once);
+	// Run's goroutine alone uses it.
+	inTransaction bool
 	// sessionReset is set when partitions were revoked or lost: franz-go's
 	// transaction session then aborts the next transaction, which the
 	// next step makes an empty one.
@@ -268,8 +275,14 @@ func (a *App) startClient() error {
 func (a *App) step(ctx context.Context) error {
 	pollCtx, cancel := context.WithTimeout(ctx, a.cfg.CommitInterval)
 	defer cancel()
+	a.assignMu.Lock()
+	a.wake = cancel
+	a.assignMu.Unlock()
 	fetches := a.client.PollFetches(pollCtx)
 	defer a.client.AllowRebalance()
+	a.assignMu.Lock()
+	a.wake = nil
+	a.assignMu.Unlock()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -313,8 +326,8 @@ func (a *App) step(ctx context.Context) error {
 	if idle {
 		return nil
 	}
-	if a.session != nil {
-		if err := a.session.Begin(); err != nil {
+	if a.session != nil && fetches.NumRecords() > 0 {
+		if err := a.beginTransaction(); err != nil {
 			return err
 		}
 	}
@@ -328,7 +341,20 @@ func (a *App) step(ctx context.Context) error {
 	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
-		return a.commitTransaction(processErr)
+		if a.inTransaction {
+			a.inTransaction = false
+			return a.commitTransaction(processErr)
+		}
+		// Nothing polled, nothing produced: nothing to commit.
+		if err := errors.Join(processErr, a.takeProduceErr()); err != nil {
+			return err
+		}
+		a.tasksMu.Lock()
+		for _, t := range a.tasks {
+			t.dirty = false
+		}
+		a.tasksMu.Unlock()
+		return nil
 	}
 	if processErr != nil {
 		return processErr
@@ -348,6 +374,21 @@ func (a *App) step(ctx context.Context) error {
 	a.tasksMu.Lock()
 	defer a.tasksMu.Unlock()
 	return a.checkpointTasks()
+}
+
+// beginTransaction begins the step's transaction: before processing
+// when the poll brought records, else (the tasks' timers and idle inputs
+// may still produce) at the first record produced. A step that polled
+// nothing and produced nothing has no transaction: committing an empty
+// one would cost a round trip, and franz-go, seeing no offsets
+// committed, would then hold rebalances back 500 ms (its wait for brokers
+// without KIP-447).
+func (a *App) beginTransaction() error {
+	if err := a.session.Begin(); err != nil {
+		return err
+	}
+	a.inTransaction = true
+	return nil
 }
 
 // needed returns the tasks the step needs open: those assigned, and
@@ -623,12 +664,16 @@ func (a *App) tasksOfPartitions(partitions map[string][]int32) map[taskID]bool {
 }
 
 // assigned records a new assignment (the client's callback, eager: the
-// whole assignment), for the next step to apply.
+// whole assignment), for the next step to apply, and ends the poll under
+// way, if any, so that it does without waiting for records.
 func (a *App) assigned(_ context.Context, _ *kgo.Client, partitions map[string][]int32) {
 	active := a.tasksOfPartitions(partitions)
 	p := &assignment{active: active, standby: a.balancer.takeStandbys()}
 	a.assignMu.Lock()
 	a.pending = p
+	if a.wake != nil {
+		a.wake()
+	}
 	a.assignMu.Unlock()
 	a.localMu.Lock()
 	a.ran = maps.Clone(active)
@@ -686,6 +731,14 @@ func (a *App) shutdown() {
 // produce sends a record, remembering the first error, and the offsets
 // of changelog records.
 func (a *App) produce(r *kgo.Record) {
+	if a.session != nil && !a.inTransaction {
+		if err := a.beginTransaction(); err != nil {
+			a.produceMu.Lock()
+			a.produceErr = cmp.Or(a.produceErr, err)
+			a.produceMu.Unlock()
+			return
+		}
+	}
 	promise := func(r *kgo.Record, err error) {
 		if err != nil {
 			a.produceMu.Lock()

@@ -151,6 +151,9 @@ func (r *countReader) longestGap(from, to time.Time) time.Duration {
 		last := from
 		for _, at := range arrivals {
 			if at.After(from) && at.Before(to) {
+				if at.Sub(last) > 200*time.Millisecond {
+					fmt.Printf("GAP %s -> %s\n", last.Format("15:04:05.000"), at.Format("15:04:05.000"))
+				}
 				gap = max(gap, at.Sub(last))
 				last = at
 			}
