@@ -273,58 +273,13 @@ func (a *App) startClient() error {
 // step polls, processes what came and commits it. The tasks and
 // standbys of a new assignment are opened first, their stores restored.
 func (a *App) step(ctx context.Context) error {
-	pollCtx, cancel := context.WithTimeout(ctx, a.cfg.CommitInterval)
-	defer cancel()
-	a.assignMu.Lock()
-	a.wake = cancel
-	a.assignMu.Unlock()
-	fetches := a.client.PollFetches(pollCtx)
+	fetches, err := a.poll(ctx)
 	defer a.client.AllowRebalance()
-	a.assignMu.Lock()
-	a.wake = nil
-	a.assignMu.Unlock()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	var fetchErr error
-	fetches.EachError(func(topic string, p int32, err error) {
-		var session *kgo.ErrGroupSession
-		switch {
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		case errors.As(err, &session) && !errors.Is(err, kerr.GroupAuthorizationFailed):
-			// The client joins the group again by itself (after
-			// being dropped from it, or when a join failed).
-			a.logger.Warn("group membership", "err", err)
-		case fetchErr == nil:
-			fetchErr = fmt.Errorf("flow: fetch %s/%d: %w", topic, p, err)
-		}
-	})
-	if fetchErr != nil {
-		return fetchErr
-	}
-	if err := a.applyAssignment(ctx); err != nil {
+	if err != nil {
 		return err
 	}
-	if a.session != nil && a.sessionReset.Swap(false) {
-		// Partitions were revoked or lost since the last transaction:
-		// franz-go's session would abort the next one, and the tasks
-		// would drop their state. An empty transaction takes the
-		// abort; it rewinds the consumer to the committed offsets, so
-		// what this poll brought comes again.
-		if err := a.session.Begin(); err != nil {
-			return err
-		}
-		_, err := a.session.End(a.work, kgo.TryAbort)
+	if ready, err := a.prepare(ctx, fetches); !ready || err != nil {
 		return err
-	}
-	if err := a.openTasks(ctx, a.needed(fetches)); err != nil {
-		return err
-	}
-	a.tasksMu.Lock()
-	idle := fetches.NumRecords() == 0 && len(a.tasks) == 0
-	a.tasksMu.Unlock()
-	if idle {
-		return nil
 	}
 	if a.session != nil && fetches.NumRecords() > 0 {
 		if err := a.beginTransaction(); err != nil {
@@ -341,24 +296,93 @@ func (a *App) step(ctx context.Context) error {
 	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
-		if a.inTransaction {
-			a.inTransaction = false
-			return a.commitTransaction(processErr)
-		}
-		// Nothing polled, nothing produced: nothing to commit.
-		if err := errors.Join(processErr, a.takeProduceErr()); err != nil {
-			return err
-		}
-		a.tasksMu.Lock()
-		for _, t := range a.tasks {
-			t.dirty = false
-		}
-		a.tasksMu.Unlock()
-		return nil
+		return a.endTransaction(processErr)
 	}
 	if processErr != nil {
 		return processErr
 	}
+	return a.commitAtLeastOnce()
+}
+
+// poll polls for records until some come, the commit interval passes or
+// an assignment comes (which ends the poll early). Errors of the group
+// session are logged: the client joins the group again by itself.
+func (a *App) poll(ctx context.Context) (kgo.Fetches, error) {
+	pollCtx, cancel := context.WithTimeout(ctx, a.cfg.CommitInterval)
+	defer cancel()
+	a.assignMu.Lock()
+	a.wake = cancel
+	a.assignMu.Unlock()
+	fetches := a.client.PollFetches(pollCtx)
+	a.assignMu.Lock()
+	a.wake = nil
+	a.assignMu.Unlock()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var fetchErr error
+	fetches.EachError(func(topic string, p int32, err error) {
+		var session *kgo.ErrGroupSession
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		case errors.As(err, &session) && !errors.Is(err, kerr.GroupAuthorizationFailed):
+			a.logger.Warn("group membership", "err", err)
+		case fetchErr == nil:
+			fetchErr = fmt.Errorf("flow: fetch %s/%d: %w", topic, p, err)
+		}
+	})
+	return fetches, fetchErr
+}
+
+// prepare applies a new assignment and opens the tasks the step needs;
+// ready is false when the step has nothing to process.
+func (a *App) prepare(ctx context.Context, fetches kgo.Fetches) (ready bool, err error) {
+	if err := a.applyAssignment(ctx); err != nil {
+		return false, err
+	}
+	if a.session != nil && a.sessionReset.Swap(false) {
+		// Partitions were revoked or lost since the last transaction:
+		// franz-go's session would abort the next one, and the tasks
+		// would drop their state. An empty transaction takes the
+		// abort; it rewinds the consumer to the committed offsets, so
+		// what this poll brought comes again.
+		if err := a.session.Begin(); err != nil {
+			return false, err
+		}
+		_, err := a.session.End(a.work, kgo.TryAbort)
+		return false, err
+	}
+	if err := a.openTasks(ctx, a.needed(fetches)); err != nil {
+		return false, err
+	}
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	return fetches.NumRecords() > 0 || len(a.tasks) > 0, nil
+}
+
+// endTransaction ends the step under exactly-once: it commits or aborts
+// its transaction, if it began one.
+func (a *App) endTransaction(processErr error) error {
+	if a.inTransaction {
+		a.inTransaction = false
+		return a.commitTransaction(processErr)
+	}
+	// Nothing polled, nothing produced: nothing to commit.
+	if err := errors.Join(processErr, a.takeProduceErr()); err != nil {
+		return err
+	}
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	for _, t := range a.tasks {
+		t.dirty = false
+	}
+	return nil
+}
+
+// commitAtLeastOnce ends the step under at-least-once: once what it
+// produced is acknowledged, it commits the input offsets, then the tasks
+// set their checkpoints.
+func (a *App) commitAtLeastOnce() error {
 	if err := a.client.Flush(a.work); err != nil {
 		return err
 	}

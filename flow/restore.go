@@ -145,6 +145,15 @@ func (r *changelogReader) fetch(ctx context.Context, from map[topicPartition]int
 		})
 	}
 	wg.Wait()
+	if len(errs) == 0 && len(out) < len(from) && r.stale.Load() {
+		// Some leaders moved, or answered with an error to retry:
+		// wait a little before asking again.
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	return out, errors.Join(errs...)
 }
 
