@@ -30,6 +30,8 @@ import (
 // run on the client's goroutine, never see a step half done: tasks are
 // closed (revoked) between steps, with their state committed, and the
 // tasks and standbys a rebalance assigns are opened by the next step.
+// The standbys are read by a goroutine of their own (standby.go). Lock
+// order: tasksMu before localMu; no other two locks are held together.
 type App struct {
 	top    *Topology
 	cfg    Config
