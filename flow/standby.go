@@ -90,26 +90,35 @@ func (s *standbys) update(ctx context.Context, want map[taskID]bool) error {
 			open = append(open, id)
 		}
 	}
-	if len(open) > 0 {
-		bounds, err := s.a.listBounds(ctx, open)
-		if err != nil {
-			return err
-		}
-		for _, id := range slices.SortedFunc(slices.Values(open), compareTasks) {
-			st, err := s.a.openState(id, nil, bounds)
-			if err != nil {
-				return err
-			}
-			s.tasks[id] = st
-		}
-		s.a.logger.Info("standby tasks", "tasks", slices.SortedFunc(maps.Keys(s.tasks), compareTasks))
-	}
+	err := s.open(ctx, open)
 	if len(s.tasks) > 0 {
 		runCtx, cancel := context.WithCancel(ctx)
 		s.cancel, s.done = cancel, make(chan struct{})
 		go s.run(runCtx, s.done)
 	}
-	return nil
+	return err
+}
+
+// open opens new standbys; those that fail are left out.
+func (s *standbys) open(ctx context.Context, ids []taskID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	bounds, err := s.a.listBounds(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range slices.SortedFunc(slices.Values(ids), compareTasks) {
+		st, err := s.a.openState(id, nil, bounds)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.tasks[id] = st
+	}
+	s.a.logger.Info("standby tasks", "tasks", slices.SortedFunc(maps.Keys(s.tasks), compareTasks))
+	return errors.Join(errs...)
 }
 
 // stop stops run and waits for it to return.
