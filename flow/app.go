@@ -30,6 +30,8 @@ import (
 // run on the client's goroutine, never see a step half done: tasks are
 // closed (revoked) between steps, with their state committed, and the
 // tasks and standbys a rebalance assigns are opened by the next step.
+// The standbys are read by a goroutine of their own (standby.go). Lock
+// order: tasksMu before localMu; no other two locks are held together.
 type App struct {
 	top    *Topology
 	cfg    Config
@@ -337,9 +339,7 @@ func (a *App) poll(ctx context.Context) (kgo.Fetches, error) {
 // prepare applies a new assignment and opens the tasks the step needs;
 // ready is false when the step has nothing to process.
 func (a *App) prepare(ctx context.Context, fetches kgo.Fetches) (ready bool, err error) {
-	if err := a.applyAssignment(ctx); err != nil {
-		return false, err
-	}
+	a.applyAssignment(ctx)
 	if a.session != nil && a.sessionReset.Swap(false) {
 		// Partitions were revoked or lost since the last transaction:
 		// franz-go's session would abort the next one, and the tasks
@@ -529,7 +529,7 @@ func (a *App) commitTransaction(processErr error) error {
 // applyAssignment applies the assignment of the last rebalance, if it is
 // not applied yet: the standbys change (those becoming active here are
 // closed first), and the tasks to open are known.
-func (a *App) applyAssignment(ctx context.Context) error {
+func (a *App) applyAssignment(ctx context.Context) {
 	a.assignMu.Lock()
 	p := a.pending
 	a.pending = nil
@@ -538,7 +538,7 @@ func (a *App) applyAssignment(ctx context.Context) error {
 	}
 	a.assignMu.Unlock()
 	if p == nil {
-		return nil
+		return
 	}
 	want := map[taskID]bool{}
 	for _, id := range p.standby {
@@ -546,14 +546,7 @@ func (a *App) applyAssignment(ctx context.Context) error {
 			want[id] = true
 		}
 	}
-	if err := a.standbys.update(ctx, want); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// Standbys only save restoring later: the tasks run without.
-		a.logger.Warn("standby tasks not opened", "err", err)
-	}
-	return nil
+	a.standbys.update(ctx, want)
 }
 
 // openTasks opens the tasks of ids not open yet and restores their

@@ -11,11 +11,13 @@ package flow
 // its checkpoint.
 //
 // Opening: a checkpoint is trusted when it has an offset for every logged
-// store of the task, each between the log start offset and the end of its
-// changelog partition. Otherwise (no checkpoint, a store without offset,
-// an offset before the start after records were deleted, or past the end
-// after the topic was recreated) the directory is wiped and the stores
-// restore their changelogs from the start.
+// store of the task kept on disk, each between the log start offset and
+// the end of its changelog partition. Otherwise (no checkpoint, a store
+// without offset, an offset before the start after records were deleted,
+// or past the end after the topic was recreated) the directory is wiped
+// and the stores restore their changelogs from the start. Stores kept in
+// memory (InMemory) have no checkpoint: they restore in full whenever
+// their task opens, and standbys leave them out.
 //
 // Writing, for an active task: its position in each changelog is the
 // offset after the last record it produced there (from the produce

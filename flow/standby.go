@@ -18,7 +18,7 @@ package flow
 // standbys no longer assigned and those becoming active here (so that a
 // task's state is never open as a standby and as an active task at once:
 // the standby is closed, with its checkpoint, before the active task
-// opens the directory), opens the new ones and starts run again.
+// opens the directory), and starts run again, which opens the new ones.
 // Standbys are never active elsewhere at the same time as on this
 // instance in a way that matters: the balancer never gives a member the
 // standby of a task it runs, and each instance has its own directory.
@@ -74,9 +74,9 @@ const standbyRetry = time.Second
 const standbyMaxWait = 500 * time.Millisecond
 
 // update makes want the set of standbys: it stops the reading, closes
-// the standbys not in want (setting their checkpoints), opens those new
-// in want, and starts reading again if there are any.
-func (s *standbys) update(ctx context.Context, want map[taskID]bool) error {
+// the standbys not in want (setting their checkpoints), and starts run
+// again, which opens those new in want before it reads.
+func (s *standbys) update(ctx context.Context, want map[taskID]bool) {
 	s.stop()
 	for id, st := range s.tasks {
 		if !want[id] {
@@ -90,26 +90,32 @@ func (s *standbys) update(ctx context.Context, want map[taskID]bool) error {
 			open = append(open, id)
 		}
 	}
-	if len(open) > 0 {
-		bounds, err := s.a.listBounds(ctx, open)
-		if err != nil {
-			return err
-		}
-		for _, id := range slices.SortedFunc(slices.Values(open), compareTasks) {
-			st, err := s.a.openState(id, nil, bounds)
-			if err != nil {
-				return err
-			}
-			s.tasks[id] = st
-		}
-		s.a.logger.Info("standby tasks", "tasks", slices.SortedFunc(maps.Keys(s.tasks), compareTasks))
-	}
-	if len(s.tasks) > 0 {
+	if len(s.tasks) > 0 || len(open) > 0 {
 		runCtx, cancel := context.WithCancel(ctx)
 		s.cancel, s.done = cancel, make(chan struct{})
-		go s.run(runCtx, s.done)
+		go s.run(runCtx, s.done, open)
 	}
-	return nil
+}
+
+// open opens new standbys; those that fail are left out (logged).
+func (s *standbys) open(ctx context.Context, ids []taskID) {
+	if len(ids) == 0 {
+		return
+	}
+	bounds, err := s.a.listBounds(ctx, ids)
+	if err != nil {
+		s.a.logger.Warn("standby tasks not opened", "tasks", ids, "err", err)
+		return
+	}
+	for _, id := range slices.SortedFunc(slices.Values(ids), compareTasks) {
+		st, err := s.a.openState(id, nil, bounds)
+		if err != nil {
+			s.a.logger.Warn("standby task not opened", "task", id.String(), "err", err)
+			continue
+		}
+		s.tasks[id] = st
+	}
+	s.a.logger.Info("standby tasks", "tasks", slices.SortedFunc(maps.Keys(s.tasks), compareTasks))
 }
 
 // stop stops run and waits for it to return.
@@ -132,9 +138,12 @@ func (s *standbys) close() {
 	s.reader.close()
 }
 
-// run reads the standbys' changelogs until ctx ends.
-func (s *standbys) run(ctx context.Context, done chan struct{}) {
+// run opens the standbys of ids, then reads the standbys' changelogs
+// until ctx ends. Opening them here rather than in update keeps it off
+// the processing goroutine, which waits for update after a rebalance.
+func (s *standbys) run(ctx context.Context, done chan struct{}, ids []taskID) {
 	defer close(done)
+	s.open(ctx, ids)
 	byPartition := map[topicPartition]*taskState{}
 	for _, st := range s.tasks {
 		for _, tp := range st.changelogs {
