@@ -64,6 +64,17 @@ func TestAppMetrics(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	// The repartition topic keeps records whatever their age (they carry
+	// their event times, maybe old when reprocessing).
+	configs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, RepartitionTopic("metrics", "by-word"))
+	if err != nil || len(configs) != 1 || configs[0].Err != nil {
+		t.Fatalf("describe the repartition topic: %v %v", configs, err)
+	}
+	for _, c := range configs[0].Configs {
+		if c.Key == "retention.ms" && c.MaybeValue() != "-1" {
+			t.Errorf("the repartition topic's retention.ms is %s, want -1", c.MaybeValue())
+		}
+	}
 	if got := counted(); got != 100 {
 		t.Fatalf("the count operator processed %v records, want 100", got)
 	}

@@ -69,10 +69,13 @@ func (a *App) setUpTopics(ctx context.Context) error {
 		configs    map[string]*string
 	}
 	create := map[string]internal{}
-	compact := "compact"
+	compact, forever := "compact", "-1"
 	for _, n := range top.nodes {
 		if n.kind == kindRepartitionSink {
-			create[RepartitionTopic(app, n.sinkTopic)] = internal{counts[n.children[0].sub], nil}
+			// Records keep their event times through a repartition
+			// topic: with the broker's time retention, reprocessing
+			// old input would see them deleted before they are read.
+			create[RepartitionTopic(app, n.sinkTopic)] = internal{counts[n.children[0].sub], map[string]*string{"retention.ms": &forever}}
 		}
 	}
 	for _, s := range top.stores {

@@ -63,7 +63,7 @@ func EventCodec() flow.Codec[model.Event] {
 			if e.Kind() == model.KindInvalid {
 				return nil, fmt.Errorf("%w: an event that is not exactly one of person, auction and bid", ErrRow)
 			}
-			return model.Encode(nil, e), nil
+			return encodeEvent(e), nil
 		},
 		DecodeFunc: model.Decode,
 	}
@@ -73,9 +73,29 @@ func EventCodec() flow.Codec[model.Event] {
 // holding it.
 func BidCodec() flow.Codec[model.Bid] {
 	return flow.CodecFuncs[model.Bid]{
-		EncodeFunc: func(b model.Bid) ([]byte, error) { return model.Encode(nil, model.Event{Bid: &b}), nil },
+		EncodeFunc: func(b model.Bid) ([]byte, error) { return encodeEvent(model.Event{Bid: &b}), nil },
 		DecodeFunc: decodeBid,
 	}
+}
+
+// encodeEvent encodes a valid event into a buffer of the right size at
+// once (appending to a small one would grow it several times).
+func encodeEvent(e model.Event) []byte {
+	// The header, at most 10 bytes per varint (7 numbers, 6 lengths at
+	// most), and the texts.
+	size := 2 + 13*binary.MaxVarintLen64
+	switch {
+	case e.Person != nil:
+		p := e.Person
+		size += len(p.Name) + len(p.EmailAddress) + len(p.CreditCard) + len(p.City) + len(p.State) + len(p.Extra)
+	case e.Auction != nil:
+		a := e.Auction
+		size += len(a.ItemName) + len(a.Description) + len(a.Extra)
+	case e.Bid != nil:
+		b := e.Bid
+		size += len(b.Channel) + len(b.URL) + len(b.Extra)
+	}
+	return model.Encode(make([]byte, 0, size), e)
 }
 
 // decodeBid decodes an event that must be a bid.

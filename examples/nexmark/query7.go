@@ -82,7 +82,7 @@ func q7HighestCodec() flow.Codec[q7Highest] {
 		w.number(h.WindowStart)
 		w.number(int64(len(h.Bids)))
 		for i := range h.Bids {
-			event := model.Encode(nil, model.Event{Bid: &h.Bids[i]})
+			event := encodeEvent(model.Event{Bid: &h.Bids[i]})
 			w.number(int64(len(event)))
 			w.b = append(w.b, event...)
 		}
