@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,18 +10,28 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/weir-io/weir/flow/store"
 )
 
 // App runs a topology against brokers: New, then Run. Instances with the
 // same application id share the input partitions through a consumer
-// group; each owns the tasks of its partitions, with their state.
+// group; each runs the tasks the group's balancer gives it (balancer.go),
+// with their state (checkpoint.go), and keeps standby replicas of others
+// (standby.go).
+//
+// One goroutine, Run's, polls, processes and commits, in steps. The
+// client blocks rebalances from the moment a poll returns until the step
+// ends (kgo.BlockRebalanceOnPoll), so that the group's callbacks, which
+// run on the client's goroutine, never see a step half done: tasks are
+// closed (revoked) between steps, with their state committed, and the
+// tasks and standbys a rebalance assigns are opened by the next step.
+// The standbys are read by a goroutine of their own (standby.go). Lock
+// order: tasksMu before localMu; no other two locks are held together.
 type App struct {
 	top    *Topology
 	cfg    Config
@@ -33,25 +44,73 @@ type App struct {
 	partitions   map[string]int
 
 	// client consumes and produces; under exactly-once it belongs to
-	// session.
-	client  *kgo.Client
-	session *kgo.GroupTransactSession
+	// session. work is the context of producing and committing: a step
+	// under way when Run's context ends finishes (for shutdownGrace at
+	// most) rather than aborting its transaction.
+	client   *kgo.Client
+	session  *kgo.GroupTransactSession
+	work     context.Context
+	balancer *balancer
+	// restorer reads changelogs for the tasks opened by Run's goroutine;
+	// standbys have their own reader.
+	restorer *changelogReader
+	standbys *standbys
 
-	// tasks are the tasks of the partitions assigned to this instance,
-	// created when their first record arrives. tasksMu guards them: the
-	// client's rebalance callbacks close tasks from its own goroutine.
+	// tasks are the active tasks open on this instance. tasksMu guards
+	// them: the client's rebalance callbacks close tasks from its own
+	// goroutine.
 	tasksMu sync.Mutex
-	tasks   map[taskID]*task
-	// readers maps each input topic (full name) to its sub-topology.
-	readers map[string]int
+	tasks   map[taskID]*taskState
+	// readers maps each input topic (full name) to its sub-topology;
+	// changelogs holds the changelog topics' names.
+	readers    map[string]int
+	changelogs map[string]bool
+
+	// assignMu guards active, the tasks assigned to this instance,
+	// pending, an assignment that the next step applies, and wake, which
+	// ends the step's poll (nil outside it), so that a new assignment's
+	// tasks are opened at once.
+	assignMu sync.Mutex
+	active   map[taskID]bool
+	pending  *assignment
+	wake     context.CancelFunc
+	// inTransaction says the step began a transaction (exactly once);
+	// Run's goroutine alone uses it.
+	inTransaction bool
+	// sessionReset is set when partitions were revoked or lost: franz-go's
+	// transaction session then aborts the next transaction, which the
+	// next step makes an empty one.
+	sessionReset atomic.Bool
+
+	// localMu guards local, the positions of the saved state this
+	// instance holds by task (active or standby), and ran, the tasks it
+	// was assigned last: what it tells the balancer when it joins.
+	localMu sync.Mutex
+	local   map[taskID]int64
+	ran     map[taskID]bool
 
 	// globals are the instance's global tables.
 	globals *globalStores
+	// metrics are the application's metrics (nil: none).
+	metrics *appMetrics
 
-	// produceErr is the first error of a produce since the last commit.
+	// produceMu guards produceErr, the first error of a produce since the
+	// last commit, and produced, the offset after the last record
+	// produced to each changelog partition since the last commit.
 	produceMu  sync.Mutex
 	produceErr error
+	produced   map[topicPartition]int64
 }
+
+// assignment is what a rebalance gave this instance.
+type assignment struct {
+	active  map[taskID]bool
+	standby []taskID
+}
+
+// shutdownGrace is how long a step under way when Run's context ends may
+// take to commit.
+const shutdownGrace = 10 * time.Second
 
 // New checks the configuration and the topology.
 func New(top *Topology, cfg Config) (*App, error) {
@@ -60,6 +119,9 @@ func New(top *Topology, cfg Config) (*App, error) {
 	}
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("flow: Config.Brokers is required")
+	}
+	if cfg.StandbyReplicas < 0 {
+		return nil, errors.New("flow: Config.StandbyReplicas is negative")
 	}
 	if cfg.CommitInterval <= 0 {
 		cfg.CommitInterval = 100 * time.Millisecond
@@ -80,7 +142,14 @@ func New(top *Topology, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{top: top, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
-		partitions: make(map[string]int), tasks: make(map[taskID]*task), readers: make(map[string]int)}
+		partitions: make(map[string]int), tasks: make(map[taskID]*taskState), readers: make(map[string]int),
+		changelogs: make(map[string]bool), active: make(map[taskID]bool), local: make(map[taskID]int64),
+		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
+	a.balancer = &balancer{a: a}
+	var err error
+	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
+		return nil, fmt.Errorf("flow: register metrics: %w", err)
+	}
 	for sub := range top.subTopologies() {
 		for _, n := range top.nodes {
 			if n.sub != sub {
@@ -93,6 +162,11 @@ func New(top *Topology, cfg Config) (*App, error) {
 				}
 				a.readers[name] = sub
 			}
+		}
+	}
+	for _, s := range top.stores {
+		if s.logged {
+			a.changelogs[ChangelogTopic(cfg.ApplicationID, s.name)] = true
 		}
 	}
 	return a, nil
@@ -122,11 +196,29 @@ func (a *App) Run(ctx context.Context) error {
 		waitGlobals()
 		a.globals.close()
 	}()
+	if err := a.scanLocal(); err != nil {
+		return err
+	}
+	if a.restorer, err = newChangelogReader(a.cfg.Brokers); err != nil {
+		return err
+	}
+	defer a.restorer.close()
+	standbyReader, err := newChangelogReader(a.cfg.Brokers)
+	if err != nil {
+		return err
+	}
+	a.standbys = &standbys{a: a, reader: standbyReader, tasks: make(map[taskID]*taskState)}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, stopWork) })
+	defer stopAfter()
+	a.work = work
 	if err := a.startClient(); err != nil {
+		a.standbys.close()
 		return err
 	}
 	defer a.shutdown()
-	a.logger.Info("running", "guarantee", a.cfg.Guarantee, "sub_topologies", a.top.subTopologies())
+	a.logger.Info("running", "guarantee", a.cfg.Guarantee, "sub_topologies", a.top.subTopologies(), "standby_replicas", a.cfg.StandbyReplicas)
 	for ctx.Err() == nil {
 		if err := a.step(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -144,13 +236,18 @@ func (a *App) startClient() error {
 		kgo.SeedBrokers(a.cfg.Brokers...),
 		kgo.ConsumerGroup(a.cfg.ApplicationID),
 		kgo.ConsumeTopics(slices.Sorted(maps.Keys(a.readers))...),
-		// The range balancer gives partition p of every input topic to
-		// the same instance: co-partitioned topics meet in one task.
-		kgo.Balancers(kgo.RangeBalancer()),
+		// The balancer assigns tasks: partition p of every input topic
+		// of a sub-topology to the same instance, co-partitioned
+		// topics meeting in one task. The range balancer does that
+		// too, without standbys: the group falls back to it while
+		// some members do not offer the first.
+		kgo.Balancers(a.balancer, kgo.RangeBalancer()),
+		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(partitioner{}),
+		kgo.OnPartitionsAssigned(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.revoked),
 	}
@@ -170,80 +267,196 @@ func (a *App) startClient() error {
 			a.client = a.session.Client()
 		}
 	} else {
-		a.client, err = kgo.NewClient(append(opts, kgo.BlockRebalanceOnPoll())...)
+		a.client, err = kgo.NewClient(opts...)
 	}
 	return err
 }
 
-// step polls, processes what came and commits it.
+// step polls, processes what came and commits it. The tasks and
+// standbys of a new assignment are opened first, their stores restored.
 func (a *App) step(ctx context.Context) error {
-	pollCtx, cancel := context.WithTimeout(ctx, a.cfg.CommitInterval)
-	defer cancel()
-	var fetches kgo.Fetches
-	if a.session != nil {
-		fetches = a.session.PollFetches(pollCtx)
-	} else {
-		fetches = a.client.PollFetches(pollCtx)
-		defer a.client.AllowRebalance()
+	fetches, err := a.poll(ctx)
+	defer a.client.AllowRebalance()
+	if err != nil {
+		return err
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if ready, err := a.prepare(ctx, fetches); !ready || err != nil {
+		return err
 	}
-	var fetchErr error
-	fetches.EachError(func(topic string, p int32, err error) {
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && fetchErr == nil {
-			fetchErr = fmt.Errorf("flow: fetch %s/%d: %w", topic, p, err)
-		}
-	})
-	if fetchErr != nil {
-		return fetchErr
-	}
-	a.tasksMu.Lock()
-	idle := fetches.NumRecords() == 0 && len(a.tasks) == 0
-	a.tasksMu.Unlock()
-	if idle {
-		return nil
-	}
-	if a.session != nil {
-		if err := a.session.Begin(); err != nil {
+	if a.session != nil && fetches.NumRecords() > 0 {
+		if err := a.beginTransaction(); err != nil {
 			return err
 		}
 	}
 	a.tasksMu.Lock()
-	processErr := a.processAll(ctx, fetches)
+	for _, t := range a.tasks {
+		t.dirty = true
+	}
+	processErr := a.processAll(fetches)
 	if processErr == nil {
 		processErr = a.tick()
 	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
-		return a.commitTransaction(ctx, processErr)
+		return a.endTransaction(processErr)
 	}
 	if processErr != nil {
 		return processErr
 	}
-	if err := a.client.Flush(ctx); err != nil {
+	return a.commitAtLeastOnce()
+}
+
+// poll polls for records until some come, the commit interval passes or
+// an assignment comes (which ends the poll early). Errors of the group
+// session are logged: the client joins the group again by itself.
+func (a *App) poll(ctx context.Context) (kgo.Fetches, error) {
+	pollCtx, cancel := context.WithTimeout(ctx, a.cfg.CommitInterval)
+	defer cancel()
+	a.assignMu.Lock()
+	a.wake = cancel
+	a.assignMu.Unlock()
+	fetches := a.client.PollFetches(pollCtx)
+	a.assignMu.Lock()
+	a.wake = nil
+	a.assignMu.Unlock()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var fetchErr error
+	fetches.EachError(func(topic string, p int32, err error) {
+		var session *kgo.ErrGroupSession
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		case errors.As(err, &session) && !errors.Is(err, kerr.GroupAuthorizationFailed):
+			a.logger.Warn("group membership", "err", err)
+		case fetchErr == nil:
+			fetchErr = fmt.Errorf("flow: fetch %s/%d: %w", topic, p, err)
+		}
+	})
+	return fetches, fetchErr
+}
+
+// prepare applies a new assignment and opens the tasks the step needs;
+// ready is false when the step has nothing to process.
+func (a *App) prepare(ctx context.Context, fetches kgo.Fetches) (ready bool, err error) {
+	a.applyAssignment(ctx)
+	if a.session != nil && a.sessionReset.Swap(false) {
+		// Partitions were revoked or lost since the last transaction:
+		// franz-go's session would abort the next one, and the tasks
+		// would drop their state. An empty transaction takes the
+		// abort; it rewinds the consumer to the committed offsets, so
+		// what this poll brought comes again.
+		if err := a.session.Begin(); err != nil {
+			return false, err
+		}
+		_, err := a.session.End(a.work, kgo.TryAbort)
+		return false, err
+	}
+	if err := a.openTasks(ctx, a.needed(fetches)); err != nil {
+		return false, err
+	}
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	return fetches.NumRecords() > 0 || len(a.tasks) > 0, nil
+}
+
+// endTransaction ends the step under exactly-once: it commits or aborts
+// its transaction, if it began one.
+func (a *App) endTransaction(processErr error) error {
+	if a.inTransaction {
+		a.inTransaction = false
+		return a.commitTransaction(processErr)
+	}
+	// Nothing polled, nothing produced: nothing to commit.
+	if err := errors.Join(processErr, a.takeProduceErr()); err != nil {
+		return err
+	}
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	for _, t := range a.tasks {
+		t.dirty = false
+	}
+	return nil
+}
+
+// commitAtLeastOnce ends the step under at-least-once: once what it
+// produced is acknowledged, it commits the input offsets, then the tasks
+// set their checkpoints.
+func (a *App) commitAtLeastOnce() error {
+	if err := a.client.Flush(a.work); err != nil {
 		return err
 	}
 	if err := a.takeProduceErr(); err != nil {
 		return err
 	}
-	return a.client.CommitUncommittedOffsets(ctx)
+	started := time.Now()
+	err := a.client.CommitUncommittedOffsets(a.work)
+	a.metrics.committed(err == nil, time.Since(started))
+	if err != nil {
+		return err
+	}
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	return a.checkpointTasks()
+}
+
+// beginTransaction begins the step's transaction: before processing
+// when the poll brought records, else (the tasks' timers and idle inputs
+// may still produce) at the first record produced. A step that polled
+// nothing and produced nothing has no transaction: committing an empty
+// one would cost a round trip, and franz-go, seeing no offsets
+// committed, would then hold rebalances back 500 ms (its wait for brokers
+// without KIP-447).
+func (a *App) beginTransaction() error {
+	if err := a.session.Begin(); err != nil {
+		return err
+	}
+	a.inTransaction = true
+	return nil
+}
+
+// needed returns the tasks the step needs open: those assigned, and
+// those of the records fetched.
+func (a *App) needed(fetches kgo.Fetches) []taskID {
+	a.assignMu.Lock()
+	set := maps.Clone(a.active)
+	a.assignMu.Unlock()
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if sub, ok := a.readers[p.Topic]; ok && len(p.Records) > 0 {
+			set[taskID{sub: sub, partition: p.Partition}] = true
+		}
+	})
+	return slices.SortedFunc(maps.Keys(set), compareTasks)
 }
 
 // processAll processes every fetched record in its task.
-func (a *App) processAll(ctx context.Context, fetches kgo.Fetches) error {
+// REQUIRES: a.tasksMu is held.
+func (a *App) processAll(fetches kgo.Fetches) error {
 	var err error
 	fetches.EachRecord(func(r *kgo.Record) {
 		if err != nil {
 			return
 		}
-		var t *task
-		if t, err = a.task(ctx, r.Topic, r.Partition); err != nil {
+		sub, ok := a.readers[r.Topic]
+		if !ok {
+			err = fmt.Errorf("flow: a record of topic %s, which no source reads", r.Topic)
+			return
+		}
+		t := a.tasks[taskID{sub: sub, partition: r.Partition}]
+		if t == nil {
+			err = fmt.Errorf("flow: a record of %s/%d, whose task is not open", r.Topic, r.Partition)
 			return
 		}
 		perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
-		err = a.handle(ctx, r, perr)
+		err = a.handle(r, perr)
 	})
+	if a.metrics != nil {
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[n-1].Offset-1)
+			}
+		})
+	}
 	return err
 }
 
@@ -260,7 +473,7 @@ func (a *App) tick() error {
 }
 
 // handle applies the error policy to a record's error.
-func (a *App) handle(ctx context.Context, r *kgo.Record, err error) error {
+func (a *App) handle(r *kgo.Record, err error) error {
 	var re *recordError
 	if err == nil || !errors.As(err, &re) {
 		return err
@@ -269,7 +482,7 @@ func (a *App) handle(ctx context.Context, r *kgo.Record, err error) error {
 	case a.cfg.OnError.DeadLetterTopic != "":
 		dl := &kgo.Record{Topic: a.cfg.OnError.DeadLetterTopic, Partition: -1, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
 			Headers: append(slices.Clone(r.Headers), deadLetterHeaders(err, r.Topic, r.Partition, r.Offset)...)}
-		a.produce(ctx, dl)
+		a.produce(dl)
 		return nil
 	case a.cfg.OnError.Skip:
 		a.logger.Warn("skipping a record that cannot be processed", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
@@ -279,22 +492,30 @@ func (a *App) handle(ctx context.Context, r *kgo.Record, err error) error {
 }
 
 // commitTransaction ends the transaction of a poll: committed if
-// everything went well, else aborted, and then the tasks' local state,
-// which holds the aborted changes, is dropped, to be restored from the
-// changelogs.
-func (a *App) commitTransaction(ctx context.Context, processErr error) error {
-	flushErr := a.client.Flush(ctx)
+// everything went well, and then the tasks set their checkpoints; else
+// aborted, and then the tasks are closed: the local state of those that
+// wrote holds the aborted changes and has no checkpoint any more, to be
+// restored from the changelogs when they open again.
+func (a *App) commitTransaction(processErr error) error {
+	flushErr := a.client.Flush(a.work)
 	produceErr := a.takeProduceErr()
 	try := kgo.TryCommit
 	if processErr != nil || flushErr != nil || produceErr != nil {
 		try = kgo.TryAbort
 	}
-	committed, err := a.session.End(ctx, try)
-	if !committed {
+	started := time.Now()
+	committed, err := a.session.End(a.work, try)
+	a.metrics.committed(committed, time.Since(started))
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	if committed {
+		if cerr := a.checkpointTasks(); cerr != nil {
+			return cerr
+		}
+	} else {
 		a.logger.Info("transaction aborted; tasks restore their state", "err", errors.Join(processErr, flushErr, produceErr, err))
-		a.tasksMu.Lock()
-		a.closeTasks(nil)
-		a.tasksMu.Unlock()
+		a.takeProduced()
+		a.closeTasks(nil, false)
 	}
 	if processErr != nil {
 		return processErr
@@ -305,40 +526,138 @@ func (a *App) commitTransaction(ctx context.Context, processErr error) error {
 	return nil
 }
 
-// task returns the task of an input record, creating and restoring it.
-func (a *App) task(ctx context.Context, topic string, partition int32) (*task, error) {
-	sub, ok := a.readers[topic]
-	if !ok {
-		return nil, fmt.Errorf("flow: a record of topic %s, which no source reads", topic)
+// applyAssignment applies the assignment of the last rebalance, if it is
+// not applied yet: the standbys change (those becoming active here are
+// closed first), and the tasks to open are known.
+func (a *App) applyAssignment(ctx context.Context) {
+	a.assignMu.Lock()
+	p := a.pending
+	a.pending = nil
+	if p != nil {
+		a.active = p.active
 	}
-	id := taskID{sub: sub, partition: partition}
-	if t := a.tasks[id]; t != nil {
-		return t, nil
+	a.assignMu.Unlock()
+	if p == nil {
+		return
 	}
-	dir := ""
-	if len(a.top.storesOf(sub)) > 0 {
-		dir = a.taskDir(id)
-		// No local checkpoint is trusted yet: the state is rebuilt
-		// from the changelogs.
-		if err := store.Destroy(dir); err != nil {
-			return nil, err
+	want := map[taskID]bool{}
+	for _, id := range p.standby {
+		if !p.active[id] {
+			want[id] = true
 		}
 	}
-	db, err := store.Open(dir, store.Options{Logger: a.logger})
+	a.standbys.update(ctx, want)
+}
+
+// openTasks opens the tasks of ids not open yet and restores their
+// stores, from their checkpoints or, without one that fits, from the
+// changelogs' start. A changelog that lost records after a checkpoint
+// wipes its task, which restores again from the start.
+func (a *App) openTasks(ctx context.Context, ids []taskID) error {
+	a.tasksMu.Lock()
+	var missing []taskID
+	for _, id := range ids {
+		if a.tasks[id] == nil {
+			missing = append(missing, id)
+		}
+	}
+	a.tasksMu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	bounds, err := a.listBounds(ctx, missing)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	t, err := newTask(a.top, a.cfg.ApplicationID, id, db, appOutput{a: a, ctx: ctx}, taskClock{now: time.Now, idle: a.cfg.IdleTimeout}, a.logger)
-	if err != nil {
-		db.Close()
-		return nil, err
+	opened := make(map[taskID]*taskState, len(missing))
+	closeAll := func() {
+		for _, st := range opened {
+			a.closeState(st, false)
+		}
 	}
-	if err := a.restore(ctx, t); err != nil {
-		db.Close()
-		return nil, err
+	for _, id := range missing {
+		st, err := a.openState(id, appOutput{a: a}, bounds)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		opened[id] = st
 	}
-	a.tasks[id] = t
-	return t, nil
+	for attempt := 1; ; attempt++ {
+		err := a.restore(ctx, a.restorings(opened, bounds))
+		var oor *outOfRangeError
+		if err == nil || !errors.As(err, &oor) || attempt == 3 {
+			if err != nil {
+				closeAll()
+				return err
+			}
+			break
+		}
+		if bounds, err = a.listBounds(ctx, missing); err != nil {
+			closeAll()
+			return err
+		}
+		if err := a.wipe(opened, oor.tp, bounds); err != nil {
+			closeAll()
+			return err
+		}
+	}
+	for _, st := range opened {
+		if st.stateful() && !st.saved {
+			if err := st.save(); err != nil {
+				closeAll()
+				return err
+			}
+		}
+		if st.stateful() {
+			a.rememberLocal(st)
+		}
+	}
+	a.tasksMu.Lock()
+	for _, st := range opened {
+		a.metrics.bind(st.task)
+	}
+	maps.Copy(a.tasks, opened)
+	a.tasksMu.Unlock()
+	return nil
+}
+
+// restorings returns the restores of the opened tasks' stores, from
+// their positions to the ends of their changelogs.
+func (a *App) restorings(opened map[taskID]*taskState, bounds changelogBounds) []*restoring {
+	var out []*restoring
+	for _, id := range slices.SortedFunc(maps.Keys(opened), compareTasks) {
+		st := opened[id]
+		for _, name := range slices.Sorted(maps.Keys(st.changelogs)) {
+			tp := st.changelogs[name]
+			_, end, _ := bounds.bounds(tp)
+			out = append(out, &restoring{state: st, store: name, tp: tp, start: st.positions[name], end: end})
+		}
+	}
+	return out
+}
+
+// wipe drops the local state of the opened task reading changelog
+// partition tp, and opens it again empty.
+func (a *App) wipe(opened map[taskID]*taskState, tp topicPartition, bounds changelogBounds) error {
+	for id, st := range opened {
+		if storeOf(st, tp) == "" {
+			continue
+		}
+		a.logger.Info("a changelog lost records after the local state's position", "task", id.String(), "changelog", tp.String())
+		if err := st.db.ClearCheckpoint(); err != nil {
+			return err
+		}
+		a.closeState(st, false)
+		delete(opened, id)
+		fresh, err := a.openState(id, appOutput{a: a}, bounds)
+		if err != nil {
+			return err
+		}
+		opened[id] = fresh
+		return nil
+	}
+	return fmt.Errorf("flow: restore: no task reads %s", tp)
 }
 
 // taskDir is a task's local state directory.
@@ -346,64 +665,112 @@ func (a *App) taskDir(id taskID) string {
 	return AppStateDir(a.cfg.StateDir, a.cfg.ApplicationID) + string(os.PathSeparator) + id.String()
 }
 
-// revoked closes the tasks of partitions taken away.
-func (a *App) revoked(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	gone := map[taskID]bool{}
-	for topic, partitions := range lost {
+// tasksOfPartitions returns the tasks of topic partitions.
+func (a *App) tasksOfPartitions(partitions map[string][]int32) map[taskID]bool {
+	out := map[taskID]bool{}
+	for topic, ps := range partitions {
 		sub, ok := a.readers[topic]
 		if !ok {
 			continue
 		}
-		for _, p := range partitions {
-			gone[taskID{sub: sub, partition: p}] = true
+		for _, p := range ps {
+			out[taskID{sub: sub, partition: p}] = true
 		}
 	}
-	a.tasksMu.Lock()
-	defer a.tasksMu.Unlock()
-	a.closeTasks(gone)
+	return out
 }
 
-// closeTasks closes the tasks in ids (every task when nil).
+// assigned records a new assignment (the client's callback, eager: the
+// whole assignment), for the next step to apply, and ends the poll under
+// way, if any, so that it does without waiting for records.
+func (a *App) assigned(_ context.Context, _ *kgo.Client, partitions map[string][]int32) {
+	active := a.tasksOfPartitions(partitions)
+	p := &assignment{active: active, standby: a.balancer.takeStandbys()}
+	a.assignMu.Lock()
+	a.pending = p
+	if a.wake != nil {
+		a.wake()
+	}
+	a.assignMu.Unlock()
+	a.localMu.Lock()
+	a.ran = maps.Clone(active)
+	a.localMu.Unlock()
+	a.logger.Info("tasks assigned", "active", slices.SortedFunc(maps.Keys(active), compareTasks), "standby", p.standby)
+}
+
+// revoked closes the tasks of partitions taken away or lost (the
+// client's callback, between steps: their state is committed, and they
+// set their checkpoints).
+func (a *App) revoked(_ context.Context, _ *kgo.Client, partitions map[string][]int32) {
+	if a.session != nil {
+		a.sessionReset.Store(true)
+	}
+	gone := a.tasksOfPartitions(partitions)
+	a.assignMu.Lock()
+	for id := range gone {
+		delete(a.active, id)
+		if a.pending != nil {
+			delete(a.pending.active, id)
+		}
+	}
+	a.assignMu.Unlock()
+	a.tasksMu.Lock()
+	defer a.tasksMu.Unlock()
+	a.closeTasks(gone, true)
+}
+
+// closeTasks closes the tasks in ids (every task when nil); save sets
+// their checkpoints when their state is committed.
 // REQUIRES: a.tasksMu is held.
-func (a *App) closeTasks(ids map[taskID]bool) {
+func (a *App) closeTasks(ids map[taskID]bool, save bool) {
 	for id, t := range a.tasks {
 		if ids != nil && !ids[id] {
 			continue
 		}
-		if err := t.close(); err != nil {
-			a.logger.Warn("closing a task's state", "task", id.String(), "err", err)
-		}
+		a.closeState(t, save)
 		delete(a.tasks, id)
 	}
 }
 
-// shutdown leaves the group and closes the tasks.
+// shutdown leaves the group and closes the tasks and standbys.
 func (a *App) shutdown() {
 	if a.session != nil {
-		a.session.Close()
+		a.session.CloseAllowingRebalance()
 	} else if a.client != nil {
-		a.client.Close()
+		a.client.CloseAllowingRebalance()
 	}
+	a.standbys.close()
 	a.tasksMu.Lock()
 	defer a.tasksMu.Unlock()
-	a.closeTasks(nil)
+	a.closeTasks(nil, true)
 }
 
-// produce sends a record, remembering the first error.
-func (a *App) produce(ctx context.Context, r *kgo.Record) {
-	promise := func(_ *kgo.Record, err error) {
+// produce sends a record, remembering the first error, and the offsets
+// of changelog records.
+func (a *App) produce(r *kgo.Record) {
+	if a.session != nil && !a.inTransaction {
+		if err := a.beginTransaction(); err != nil {
+			a.produceMu.Lock()
+			a.produceErr = cmp.Or(a.produceErr, err)
+			a.produceMu.Unlock()
+			return
+		}
+	}
+	promise := func(r *kgo.Record, err error) {
 		if err != nil {
 			a.produceMu.Lock()
 			if a.produceErr == nil {
 				a.produceErr = err
 			}
 			a.produceMu.Unlock()
+			return
 		}
+		a.recordProduced(r)
 	}
 	if a.session != nil {
-		a.session.Produce(ctx, r, promise)
+		a.session.Produce(a.work, r, promise)
 	} else {
-		a.client.Produce(ctx, r, promise)
+		a.client.Produce(a.work, r, promise)
 	}
 }
 
@@ -417,18 +784,15 @@ func (a *App) takeProduceErr() error {
 }
 
 // appOutput is the application's producer as a task's output.
-type appOutput struct {
-	a   *App
-	ctx context.Context
-}
+type appOutput struct{ a *App }
 
 func (o appOutput) send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error {
 	r := &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.UnixMilli(ts), Headers: headers, Partition: partition}
-	o.a.produce(o.ctx, r)
+	o.a.produce(r)
 	return nil
 }
 
-func (o appOutput) partitions(topic string) (int, error) { return o.a.partitionCount(o.ctx, topic) }
+func (o appOutput) partitions(topic string) (int, error) { return o.a.partitionCount(o.a.work, topic) }
 
 // partitionCount returns a topic's partition count.
 func (a *App) partitionCount(ctx context.Context, topic string) (int, error) {

@@ -3,6 +3,8 @@ package flow
 import (
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Guarantee is the processing guarantee of an application.
@@ -65,10 +67,60 @@ type Config struct {
 	// read_committed consumers, the other instances included, can read
 	// of the partitions it wrote, before the coordinator aborts it.
 	TransactionTimeout time.Duration
-	// StateDir holds local state (DefaultStateDir when empty).
+	// StateDir holds local state (DefaultStateDir when empty): a
+	// directory per task, kept across restarts, with the changelog
+	// offsets its stores reflect (a checkpoint), so that a task restores
+	// only the changelog records written after them. Instances must not
+	// share one.
 	StateDir string
+	// StandbyReplicas is how many other instances keep a warm copy of
+	// each stateful task's stores (Kafka Streams' num.standby.replicas;
+	// 0, the default: none). A standby reads the task's changelog
+	// partitions as they are written (read_committed) into its own state
+	// directory; when the task moves to an instance that has its standby,
+	// that instance restores only the few records it had not read yet.
+	// There are at most as many standbys of a task as other instances.
+	StandbyReplicas int
+	// OnRestore, when set, is told how the restores of stores from their
+	// changelogs progress: at the start, after each batch of records
+	// applied and at the end (Done) of each store's restore, whenever a
+	// task starts on this instance. It is called on the processing
+	// goroutine, which waits for it: it must be quick.
+	OnRestore func(RestoreProgress)
 	// OnError handles records that cannot be processed (default: stop).
 	OnError ErrorPolicy
 	// Logger receives the application's logs (slog.Default when nil).
 	Logger *slog.Logger
+	// Registerer receives the application's Prometheus metrics (none
+	// when nil): a program that serves metrics passes its registry
+	// (prometheus.DefaultRegisterer, or Weir's when embedded beside
+	// it). docs/flow.md lists them.
+	Registerer prometheus.Registerer
+}
+
+// RestoreProgress is where the restore of a task's store stands, as
+// Kafka Streams' StateRestoreListener reports it. A store restores the
+// records of its changelog partition from StartOffset to EndOffset: all
+// of them when the local state is missing or cannot be trusted, only
+// those after its checkpoint otherwise.
+type RestoreProgress struct {
+	// Task names the task: "<sub-topology>_<partition>".
+	Task string
+	// Store is the store's name.
+	Store string
+	// Topic and Partition are the changelog partition read.
+	Topic     string
+	Partition int32
+	// StartOffset is the offset the restore starts from: the
+	// checkpointed offset, or the changelog's log start offset when the
+	// local state was wiped.
+	StartOffset int64
+	// EndOffset is the changelog's end (high watermark) when the restore
+	// started; it ends once it has read up to there.
+	EndOffset int64
+	// Restored counts the changelog records applied so far (transaction
+	// markers and records of aborted transactions are not applied).
+	Restored int64
+	// Done is set on the last call of the store's restore.
+	Done bool
 }

@@ -2,12 +2,11 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"maps"
-	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weir-io/weir/flow/store"
 )
@@ -173,9 +172,16 @@ func (g *globalStores) close() error {
 	return g.db.Close()
 }
 
+// globalMaxWait is how long a fetch of the global tables' topics waits
+// for records once they are read to their ends.
+const globalMaxWait = 500 * time.Millisecond
+
 // startGlobals reads the global tables' topics to their ends (their high
-// watermarks, read_committed) and then follows them in the background
-// until ctx ends; the returned function waits for that to stop.
+// watermarks when it starts, read_committed) and then follows them in the
+// background until ctx ends; the returned function waits for that to
+// stop. It reads with the changelog reader of restores, which ends by
+// position: a last record that compaction removed, or a transaction
+// marker, cannot hold it up.
 func (a *App) startGlobals(ctx context.Context) (wait func(), err error) {
 	if len(a.top.globals) == 0 {
 		return func() {}, nil
@@ -185,58 +191,75 @@ func (a *App) startGlobals(ctx context.Context) (wait func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (func(), error) {
+		g.close()
+		return nil, fmt.Errorf("flow: global tables: %w", err)
+	}
 	topics := make([]string, 0, len(a.top.globals))
 	for _, def := range a.top.globals {
 		topics = append(topics, def.topic)
 	}
-	ends, err := a.admin.ListEndOffsets(ctx, topics...)
+	starts, err := a.admin.ListStartOffsets(ctx, topics...)
+	if err == nil {
+		err = starts.Error()
+	}
 	if err != nil {
-		g.close()
-		return nil, fmt.Errorf("flow: global tables: %w", err)
+		return fail(err)
 	}
-	// Every partition of every topic, from the start.
-	partitions := map[string]map[int32]kgo.Offset{}
-	pending := map[string]map[int32]int64{} // partitions not read to their end yet
-	if err := ends.Error(); err != nil {
-		g.close()
-		return nil, fmt.Errorf("flow: global tables: %w", err)
+	ends, err := a.admin.ListEndOffsets(ctx, topics...)
+	if err == nil {
+		err = ends.Error()
 	}
-	ends.Each(func(o kadm.ListedOffset) {
-		if partitions[o.Topic] == nil {
-			partitions[o.Topic], pending[o.Topic] = map[int32]kgo.Offset{}, map[int32]int64{}
-		}
-		partitions[o.Topic][o.Partition] = kgo.NewOffset().AtStart()
-		if o.Offset > 0 {
-			pending[o.Topic][o.Partition] = o.Offset
+	if err != nil {
+		return fail(err)
+	}
+	next := map[topicPartition]int64{}
+	pending := map[topicPartition]int64{} // partitions not read to their ends yet
+	starts.Each(func(o kadm.ListedOffset) {
+		tp := topicPartition{o.Topic, o.Partition}
+		next[tp] = o.Offset
+		if end, ok := ends.Lookup(o.Topic, o.Partition); ok && end.Offset > o.Offset {
+			pending[tp] = end.Offset
 		}
 	})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(a.cfg.Brokers...), kgo.ConsumePartitions(partitions),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	reader, err := newChangelogReader(a.cfg.Brokers)
 	if err != nil {
-		g.close()
-		return nil, err
+		return fail(err)
 	}
 	poll := func(ctx context.Context) error {
-		fetches := cl.PollFetches(ctx)
-		if err := fetches.Err0(); err != nil {
+		got, err := reader.fetch(ctx, next, globalMaxWait)
+		var oor *outOfRangeError
+		if errors.As(err, &oor) {
+			// Records deleted under the reader: go on from the start.
+			starts, lerr := a.admin.ListStartOffsets(ctx, oor.tp.topic)
+			if lerr != nil {
+				return lerr
+			}
+			if o, ok := starts.Lookup(oor.tp.topic, oor.tp.partition); ok {
+				next[oor.tp] = o.Offset
+			}
 			return err
 		}
-		var err error
-		fetches.EachRecord(func(r *kgo.Record) {
-			if end, ok := pending[r.Topic][r.Partition]; ok && r.Offset >= end-1 {
-				delete(pending[r.Topic], r.Partition)
+		if err != nil {
+			return err
+		}
+		for tp, f := range got {
+			for _, r := range f.records {
+				if err := g.apply(tp.topic, r.Key, r.Value); err != nil {
+					return err
+				}
 			}
-			if err == nil && !r.Attrs.IsControl() {
-				err = g.apply(r.Topic, r.Key, r.Value)
+			next[tp] = max(next[tp], f.next)
+			if end, ok := pending[tp]; ok && (next[tp] >= end || (f.empty && f.lastStable >= end)) {
+				delete(pending, tp)
 			}
-		})
-		return err
+		}
+		return nil
 	}
-	for slices.ContainsFunc(slices.Collect(maps.Values(pending)), func(m map[int32]int64) bool { return len(m) > 0 }) {
+	for len(pending) > 0 {
 		if err := poll(ctx); err != nil {
-			cl.Close()
-			g.close()
-			return nil, fmt.Errorf("flow: global tables: %w", err)
+			reader.close()
+			return fail(err)
 		}
 	}
 	a.globals = g
@@ -247,12 +270,16 @@ func (a *App) startGlobals(ctx context.Context) (wait func(), err error) {
 		for ctx.Err() == nil {
 			if err := poll(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("following the global tables", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(globalMaxWait):
+				}
 			}
 		}
 	}()
 	return func() {
 		<-done
-		cl.Close()
+		reader.close()
 	}, nil
 }
 

@@ -77,6 +77,8 @@ type task struct {
 	// late counts records dropped because every window they belong to
 	// had closed.
 	late int64
+	// metrics are the task's series (nil: none).
+	metrics *taskMetrics
 	// timersDue is set when an event-time timer is set at or before the
 	// watermark: the next advance fires it even if the watermark stays.
 	timersDue bool
@@ -161,10 +163,16 @@ func (t *task) topicName(topic string, internal bool) string {
 
 // process runs node n's processor on r.
 func (t *task) process(n *node, r rec) error {
-	if p := t.procs[n.id]; p != nil {
-		return p(t, r)
+	p := t.procs[n.id]
+	if p == nil {
+		return nil
 	}
-	return nil
+	if t.metrics != nil {
+		if done := t.metrics.processed(t, n, r); done != nil {
+			defer done()
+		}
+	}
+	return p(t, r)
 }
 
 // forward hands r to every child of n.
@@ -258,6 +266,9 @@ func (t *task) advance() error {
 		if err := f(t, t.watermark); err != nil {
 			return err
 		}
+	}
+	if t.metrics != nil {
+		t.metrics.advanced(t)
 	}
 	return nil
 }

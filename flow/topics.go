@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // setUpTopics checks the input topics and creates the internal ones:
@@ -73,10 +69,13 @@ func (a *App) setUpTopics(ctx context.Context) error {
 		configs    map[string]*string
 	}
 	create := map[string]internal{}
-	compact := "compact"
+	compact, forever := "compact", "-1"
 	for _, n := range top.nodes {
 		if n.kind == kindRepartitionSink {
-			create[RepartitionTopic(app, n.sinkTopic)] = internal{counts[n.children[0].sub], nil}
+			// Records keep their event times through a repartition
+			// topic: with the broker's time retention, reprocessing
+			// old input would see them deleted before they are read.
+			create[RepartitionTopic(app, n.sinkTopic)] = internal{counts[n.children[0].sub], map[string]*string{"retention.ms": &forever}}
 		}
 	}
 	for _, s := range top.stores {
@@ -114,91 +113,4 @@ func errMissing(ok bool) error {
 		return nil
 	}
 	return errors.New("does not exist")
-}
-
-// restore fills the task's logged stores from their changelog partitions,
-// read with read_committed from the start to the high watermark. Not to
-// the last stable offset: a transaction left open by an instance killed
-// mid-way holds that back while the next owner of the task commits
-// changes after it, which the owner after that must restore too. Reading
-// past the open transaction waits until the coordinator aborts it (the
-// transaction timeout).
-func (a *App) restore(ctx context.Context, t *task) error {
-	started := time.Now()
-	topics := map[string]string{} // changelog topic -> store
-	for name, s := range t.stores {
-		if s.def.logged {
-			topics[ChangelogTopic(a.cfg.ApplicationID, name)] = name
-		}
-	}
-	if len(topics) == 0 {
-		return nil
-	}
-	names := slices.Sorted(maps.Keys(topics))
-	ends, err := a.admin.ListEndOffsets(ctx, names...)
-	if err != nil {
-		return fmt.Errorf("flow: changelogs of task %s: %w", t.id, err)
-	}
-	starts, err := a.admin.ListStartOffsets(ctx, names...)
-	if err != nil {
-		return fmt.Errorf("flow: changelogs of task %s: %w", t.id, err)
-	}
-	for _, topic := range names {
-		name := topics[topic]
-		end, ok := ends.Lookup(topic, t.id.partition)
-		if !ok || end.Err != nil {
-			return fmt.Errorf("flow: changelog %s/%d: end offset: %v", topic, t.id.partition, end.Err)
-		}
-		start, _ := starts.Lookup(topic, t.id.partition)
-		if start.Offset >= end.Offset {
-			continue
-		}
-		n, err := restorePartition(ctx, a.cfg.Brokers, topic, t.id.partition, end.Offset, t.stores[name])
-		if err != nil {
-			return fmt.Errorf("flow: restore %s from %s/%d: %w", name, topic, t.id.partition, err)
-		}
-		a.logger.Info("store restored", "task", t.id.String(), "store", name, "records", n, "took", time.Since(started))
-	}
-	return nil
-}
-
-// restorePartition applies a changelog partition's committed records up
-// to end (exclusive) to s. Control records (transaction markers) are read
-// too, for their offsets: they may be the last before end.
-func restorePartition(ctx context.Context, brokers []string, topic string, partition int32, end int64, s *taskStore) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
-	if err != nil {
-		return 0, err
-	}
-	defer cl.Close()
-	n := 0
-	for {
-		fetches := cl.PollFetches(ctx)
-		if err := fetches.Err0(); err != nil {
-			return n, err
-		}
-		done := false
-		var applyErr error
-		fetches.EachRecord(func(r *kgo.Record) {
-			if applyErr != nil || r.Offset >= end {
-				done = done || r.Offset >= end-1
-				return
-			}
-			if !r.Attrs.IsControl() {
-				applyErr = s.restore(r.Key, r.Value, r.Timestamp.UnixMilli())
-				n++
-			}
-			if r.Offset >= end-1 {
-				done = true
-			}
-		})
-		if applyErr != nil {
-			return n, applyErr
-		}
-		if done {
-			return n, nil
-		}
-	}
 }

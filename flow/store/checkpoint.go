@@ -50,8 +50,14 @@ func (db *DB) SetCheckpoint(offsets map[string]int64) error {
 	if err := b.Commit(db.durable); err != nil {
 		return fmt.Errorf("set checkpoint: %w", err)
 	}
+	db.checkpointed.Store(true)
 	return nil
 }
+
+// Checkpointed reports whether the DB holds a checkpoint: one was set and
+// neither ClearCheckpoint nor a write (with ClearCheckpointOnWrite) has
+// removed it since.
+func (db *DB) Checkpointed() bool { return db.checkpointed.Load() }
 
 // Checkpoint returns the offsets of the last SetCheckpoint, or an empty
 // map if there is none (never set, or cleared).
@@ -74,10 +80,16 @@ func (db *DB) Checkpoint() (map[string]int64, error) {
 	return offsets, nil
 }
 
-// ClearCheckpoint removes the checkpoint, durably. The runtime clears it
-// when it starts processing under exactly-once, so that a crash leaves
-// none: the stores may then hold uncommitted writes, and the state is
-// wiped and restored from the changelogs.
+// ClearCheckpoint removes the checkpoint, durably.
+//
+// With ClearCheckpointOnWrite, the stores' writes remove it themselves,
+// the first after each SetCheckpoint, with a write that is not synced:
+// Pebble's recovery after a crash keeps a prefix of the writes made
+// (its write-ahead log is replayed up to the first record missing or
+// torn, and memtables are flushed oldest first), so any write that
+// survives a crash brings the removal made before it. The checkpoint is
+// then either gone, or still there with none of the writes it does not
+// vouch for.
 func (db *DB) ClearCheckpoint() error {
 	if err := db.enter(); err != nil {
 		return err
@@ -86,6 +98,26 @@ func (db *DB) ClearCheckpoint() error {
 	if err := db.pebble.Delete(keyCheckpoint, db.durable); err != nil {
 		return fmt.Errorf("clear checkpoint: %w", err)
 	}
+	db.checkpointed.Store(false)
+	return nil
+}
+
+// beginWrite removes the checkpoint before a write of the stores (not a
+// Restore), if the DB clears it on write and holds one; not synced (see
+// ClearCheckpoint).
+// REQUIRES: called by the stores' writer only.
+func (db *DB) beginWrite() error {
+	if !db.clearOnWrite || !db.checkpointed.Load() {
+		return nil
+	}
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.exit()
+	if err := db.pebble.Delete(keyCheckpoint, db.write); err != nil {
+		return fmt.Errorf("clear checkpoint: %w", err)
+	}
+	db.checkpointed.Store(false)
 	return nil
 }
 

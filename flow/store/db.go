@@ -25,6 +25,13 @@ type Options struct {
 	// Cache is a block cache shared with other DBs; nil: the DB has one of
 	// its own (Pebble's default size, 8 MiB).
 	Cache *Cache
+	// ClearCheckpointOnWrite makes the first write to the stores after a
+	// checkpoint (other than Restore) remove the checkpoint before it is
+	// made: the stores then hold writes that their changelogs may never
+	// commit (those of an open transaction), and a crash must not leave
+	// a checkpoint vouching for them. See ClearCheckpoint for why the
+	// removal needs no sync of its own.
+	ClearCheckpointOnWrite bool
 
 	// fs replaces the file system, for tests (a crashable memory FS).
 	fs vfs.FS
@@ -57,6 +64,11 @@ type DB struct {
 	// changelog being the durable copy. durable syncs, except in memory,
 	// where there is no write-ahead log.
 	write, durable *pebble.WriteOptions
+	// clearOnWrite is Options.ClearCheckpointOnWrite; checkpointed says
+	// whether the DB holds a checkpoint. The writer changes it; any
+	// goroutine reads it.
+	clearOnWrite bool
+	checkpointed atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -117,7 +129,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", dir, err)
 	}
-	db := &DB{pebble: p, logger: opts.Logger, write: pebble.NoSync, durable: pebble.Sync}
+	db := &DB{pebble: p, logger: opts.Logger, write: pebble.NoSync, durable: pebble.Sync, clearOnWrite: opts.ClearCheckpointOnWrite}
 	if memory {
 		db.durable = pebble.NoSync
 	}
@@ -144,6 +156,11 @@ func (db *DB) load() error {
 	case len(v) != 1 || v[0] != formatVersion:
 		return fmt.Errorf("%w: version %v", ErrFormat, v)
 	}
+	_, found, err = db.get(keyCheckpoint)
+	if err != nil {
+		return err
+	}
+	db.checkpointed.Store(found)
 	it, err := db.pebble.NewIter(&pebble.IterOptions{
 		LowerBound: []byte{prefixStore},
 		UpperBound: []byte{prefixStore + 1},

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -436,4 +438,91 @@ func TestDecodeCheckpoint(t *testing.T) {
 			t.Errorf("decodeCheckpoint(%x) succeeded", b)
 		}
 	}
+}
+
+// TestClearCheckpointOnWrite: with the option, the first write after a
+// checkpoint removes it, a restore does not; without, writes leave it.
+func TestClearCheckpointOnWrite(t *testing.T) {
+	for _, clear := range []bool{true, false} {
+		db, err := Open("", Options{ClearCheckpointOnWrite: clear})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv, _ := db.KeyValue("kv", nil)
+		w, _ := db.Windowed("w", time.Hour, nil)
+		if db.Checkpointed() {
+			t.Fatal("a new DB is checkpointed")
+		}
+		writes := []struct {
+			name  string
+			write func() error
+			clear bool
+		}{
+			{"restore", func() error { return kv.Restore(Change{Key: []byte("k"), Value: []byte("1")}) }, false},
+			{"windowed restore", func() error { return w.Restore(Change{Key: windowedChangelogKey([]byte("k"), 5), Value: []byte("1")}) }, false},
+			{"put", func() error { return kv.Put([]byte("k"), []byte("2")) }, clear},
+			{"delete", func() error { return kv.Delete([]byte("k")) }, clear},
+			{"windowed put", func() error { return w.Put([]byte("k"), 6, []byte("2")) }, clear},
+			{"expire, not advancing", func() error { return w.Expire(0) }, false},
+			{"expire", func() error { return w.Expire(10) }, clear},
+		}
+		for _, tt := range writes {
+			if err := db.SetCheckpoint(map[string]int64{"kv": 1}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.write(); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			got, _ := db.Checkpoint()
+			if db.Checkpointed() == tt.clear || (len(got) == 0) != tt.clear {
+				t.Errorf("clear on write %v, after a %s: checkpointed %v, checkpoint %v", clear, tt.name, db.Checkpointed(), got)
+			}
+		}
+		db.Close()
+	}
+}
+
+// TestClearCheckpointOnWriteCrash crashes a DB at random (unsynced 4 KiB
+// blocks of its files kept or lost at random) after a checkpoint and
+// writes: whatever survives, a checkpoint is never found beside a write
+// made after it.
+func TestClearCheckpointOnWriteCrash(t *testing.T) {
+	fs := vfs.NewCrashableMem()
+	db, err := Open("task", Options{fs: fs, ClearCheckpointOnWrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kv, _ := db.KeyValue("kv", nil)
+	value := make([]byte, 300)
+	for i := range 50 {
+		kv.Put([]byte(fmt.Sprintf("before-%03d", i)), value)
+	}
+	if err := db.SetCheckpoint(map[string]int64{"kv": 50}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		kv.Put([]byte(fmt.Sprintf("after-%03d", i)), value)
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	kept := map[bool]int{}
+	for range 100 {
+		crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 50, RNG: rng})
+		after, err := Open("task", Options{fs: crashed})
+		if err != nil {
+			t.Fatalf("open after a crash: %v", err)
+		}
+		cp, _ := after.Checkpoint()
+		kv2, _ := after.KeyValue("kv", nil)
+		writes := 0
+		kv2.PrefixScan([]byte("after-"), func(_, _ []byte) bool { writes++; return true })
+		if len(cp) > 0 && writes > 0 {
+			t.Fatalf("checkpoint %v found with %d writes made after it", cp, writes)
+		}
+		kept[len(cp) > 0]++
+		after.Close()
+	}
+	t.Logf("crashes that kept the checkpoint: %d, that lost it: %d", kept[true], kept[false])
 }

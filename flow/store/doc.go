@@ -50,9 +50,10 @@
 // everything written before it. A task that finds a checkpoint on start
 // restores from those offsets; one that finds none wipes its state
 // (Destroy) and restores from the beginning. Under exactly-once the
-// runtime clears the checkpoint (ClearCheckpoint) before it processes, as
-// the stores then hold writes of a transaction that may abort; it sets one
-// after each commit and on a clean shutdown.
+// runtime opens its DBs with Options.ClearCheckpointOnWrite: the first
+// write after a checkpoint (not a Restore) removes it, as the stores then
+// hold writes of a transaction that may abort; the runtime sets a new one
+// after each commit. Checkpointed says whether the DB holds one.
 //
 // # Stream time and expiry
 //

@@ -67,6 +67,11 @@ func (s *KeyValue) Restore(c Change) error { return s.write(c.Key, c.Value, fals
 // write sets key to value, or deletes it if value is nil, and reports the
 // change if logged.
 func (s *KeyValue) write(key, value []byte, logged bool) error {
+	if logged {
+		if err := s.db.beginWrite(); err != nil {
+			return err
+		}
+	}
 	if err := s.db.enter(); err != nil {
 		return err
 	}

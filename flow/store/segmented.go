@@ -194,6 +194,12 @@ func (s *segmented) put(key []byte, t, extra int64, value []byte) (applied bool,
 // expire advances the stream time and removes the segments left behind.
 // REQUIRES: called by the store's writer only.
 func (s *segmented) expire(streamTime int64) error {
+	if streamTime > s.clock.time.Load() {
+		// Segments may go, which the checkpoint's stream time keeps.
+		if err := s.db.beginWrite(); err != nil {
+			return err
+		}
+	}
 	if err := s.db.enter(); err != nil {
 		return err
 	}

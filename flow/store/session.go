@@ -42,6 +42,9 @@ func (s *Session) Put(key []byte, start, end int64, value []byte) error {
 	if start > end {
 		return fmt.Errorf("store: session of %s starts at %d after its end %d", s.s.name, start, end)
 	}
+	if err := s.s.db.beginWrite(); err != nil {
+		return err
+	}
 	applied, err := s.s.put(key, end, start, value)
 	if err != nil || !applied || s.log == nil {
 		return err

@@ -108,6 +108,9 @@ func (s *Versioned) expiryKey(dropTime int64, key []byte, validFrom int64) []byt
 // version valid from before stream time - historyRetention is dropped (not
 // applied, not logged).
 func (s *Versioned) Put(key []byte, validFrom int64, value []byte) error {
+	if err := s.db.beginWrite(); err != nil {
+		return err
+	}
 	applied, err := s.put(key, validFrom, value)
 	if err != nil || !applied {
 		return err
@@ -171,6 +174,11 @@ func (s *Versioned) GetAsOf(key []byte, ts int64) (value []byte, validFrom int64
 // before streamTime - historyRetention is no longer kept. The versions
 // removed from disk are logged as nil values.
 func (s *Versioned) Expire(streamTime int64) error {
+	if streamTime > s.clock.time.Load() {
+		if err := s.db.beginWrite(); err != nil {
+			return err
+		}
+	}
 	s.clock.advance(streamTime)
 	return s.dropExpired(s.log)
 }

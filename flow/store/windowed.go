@@ -40,6 +40,9 @@ func (w *Windowed) StreamTime() int64 { return w.s.clock.time.Load() }
 // deletes the window (and logs a tombstone whether it existed or not).
 // A write to an expired window is dropped.
 func (w *Windowed) Put(key []byte, start int64, value []byte) error {
+	if err := w.s.db.beginWrite(); err != nil {
+		return err
+	}
 	applied, err := w.s.put(key, start, 0, value)
 	if err != nil || !applied || w.log == nil {
 		return err
