@@ -60,9 +60,9 @@ func (v KeyValueView[K, V]) Get(key K) (V, bool, error) {
 	if v.err != nil {
 		return zero, false, v.err
 	}
-	k, err := v.kc.Encode(key)
+	k, err := v.encodeKey(key)
 	if err != nil {
-		return zero, false, fmt.Errorf("store %s: encode key: %w", v.s.def.name, err)
+		return zero, false, err
 	}
 	raw, found, err := v.s.get(k)
 	if err != nil || !found {
@@ -80,9 +80,9 @@ func (v KeyValueView[K, V]) Put(key K, value V) error {
 	if v.err != nil {
 		return v.err
 	}
-	k, err := v.kc.Encode(key)
+	k, err := v.encodeKey(key)
 	if err != nil {
-		return fmt.Errorf("store %s: encode key: %w", v.s.def.name, err)
+		return err
 	}
 	raw, err := v.vc.Encode(value)
 	if err != nil {
@@ -99,11 +99,20 @@ func (v KeyValueView[K, V]) Delete(key K) error {
 	if v.err != nil {
 		return v.err
 	}
-	k, err := v.kc.Encode(key)
+	k, err := v.encodeKey(key)
 	if err != nil {
-		return fmt.Errorf("store %s: encode key: %w", v.s.def.name, err)
+		return err
 	}
 	return v.s.put(k, nil)
+}
+
+// encodeKey encodes a key for the store.
+func (v KeyValueView[K, V]) encodeKey(key K) ([]byte, error) {
+	k, err := v.kc.Encode(key)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: encode key: %w", v.s.def.name, err)
+	}
+	return k, nil
 }
 
 // Range calls fn with the entries whose encoded keys are at or after

@@ -282,6 +282,11 @@ func (t *task) tick() (err error) {
 		}
 	}()
 	now := t.now()
+	if t.metrics != nil {
+		// Late records are reported here too: the watermark may not
+		// move for a while after them.
+		t.metrics.advanced(t)
+	}
 	for _, f := range t.onWallClock {
 		if err := f(t, now); err != nil {
 			return err
