@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 )
 
 // A buffer keeps records by key and event time in a window store (start =
@@ -66,38 +65,23 @@ func bufferAppend(st *taskStore, key []byte, ts int64, e bufferEntry) error {
 	if err != nil {
 		return fmt.Errorf("store %s: %w", st.def.name, err)
 	}
-	return st.wrote(st.windows.Put(key, ts, encodeBuffer(append(entries, e))))
+	return st.putWindow(key, ts, encodeBuffer(append(entries, e)))
 }
 
 // bufferExpire deletes the lists at or before last, calling each (if not
 // nil) with every entry first, in order of time.
 func bufferExpire(st *taskStore, last int64, each func(key []byte, ts int64, e bufferEntry) error) error {
-	type list struct {
-		key   []byte
-		ts    int64
-		value []byte
-	}
-	var expired []list
-	err := st.windows.FetchAll(math.MinInt64, last, func(key []byte, ts int64, v []byte) bool {
-		expired = append(expired, list{append([]byte(nil), key...), ts, append([]byte(nil), v...)})
-		return true
-	})
-	if err != nil {
+	expired, err := st.removeUpTo(last)
+	if err != nil || each == nil {
 		return err
 	}
 	for _, l := range expired {
-		if err := st.wrote(st.windows.Put(l.key, l.ts, nil)); err != nil {
-			return err
-		}
-		if each == nil {
-			continue
-		}
 		entries, err := decodeBuffer(l.value)
 		if err != nil {
 			return fmt.Errorf("store %s: %w", st.def.name, err)
 		}
 		for _, e := range entries {
-			if err := each(l.key, l.ts, e); err != nil {
+			if err := each(l.key, l.t, e); err != nil {
 				return err
 			}
 		}

@@ -209,7 +209,7 @@ func (s joinSide[K]) newProc(tk *task, n *node) (procFunc, error) {
 				}
 			}
 			if marked {
-				if err := other.wrote(other.windows.Put(key, l.ts, encodeBuffer(l.entries))); err != nil {
+				if err := other.putWindow(key, l.ts, encodeBuffer(l.entries)); err != nil {
 					return err
 				}
 			}

@@ -3,7 +3,6 @@ package flow
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -143,7 +142,7 @@ func sessionAggregate[K, V, A any](sw SessionWindowedStream[K, V], init func() A
 			if err != nil {
 				return fmt.Errorf("session aggregate %s: encode: %w", name, err)
 			}
-			if err := st.wrote(st.session.Put(key, start, end, encoded)); err != nil {
+			if err := st.putSession(key, start, end, encoded); err != nil {
 				return err
 			}
 			if o.emitFinal {
@@ -158,26 +157,11 @@ func sessionAggregate[K, V, A any](sw SessionWindowedStream[K, V], init func() A
 // closeSessions deletes the sessions ending at or before last, emitting
 // each one's final result when final.
 func closeSessions[K, A any](tk *task, n *node, st *taskStore, kc Codec[K], ac Codec[A], last int64, final bool, session func(K, int64, int64) Windowed[K]) error {
-	type closed struct {
-		key        []byte
-		start, end int64
-		value      []byte
-	}
-	var done []closed
-	err := st.session.FetchAll(math.MinInt64, last, func(key []byte, start, end int64, v []byte) bool {
-		done = append(done, closed{append([]byte(nil), key...), start, end, append([]byte(nil), v...)})
-		return true
-	})
-	if err != nil {
+	done, err := st.removeUpTo(last)
+	if err != nil || !final {
 		return err
 	}
 	for _, c := range done {
-		if err := st.wrote(st.session.Remove(c.key, c.start, c.end)); err != nil {
-			return err
-		}
-		if !final {
-			continue
-		}
 		k, err := kc.Decode(c.key)
 		if err != nil {
 			return fmt.Errorf("session aggregate %s: decode key: %w", st.def.name, err)
@@ -186,7 +170,7 @@ func closeSessions[K, A any](tk *task, n *node, st *taskStore, kc Codec[K], ac C
 		if err != nil {
 			return fmt.Errorf("session aggregate %s: decode: %w", st.def.name, err)
 		}
-		if err := tk.forward(n, rec{key: session(k, c.start, c.end), value: change{new: agg, hasNew: true}, ts: c.end}); err != nil {
+		if err := tk.forward(n, rec{key: session(k, c.start, c.t), value: change{new: agg, hasNew: true}, ts: c.t}); err != nil {
 			return err
 		}
 	}

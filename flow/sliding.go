@@ -109,7 +109,7 @@ func slidingAggregate[K, V, A any](sw SlidingWindowedStream[K, V], init func() A
 			if err != nil {
 				return err
 			}
-			if err := aggs.wrote(aggs.windows.Put(key, start, encoded)); err != nil {
+			if err := aggs.putWindow(key, start, encoded); err != nil {
 				return err
 			}
 			if o.emitFinal {

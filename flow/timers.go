@@ -17,7 +17,8 @@ import (
 //
 // and its value is empty. next caches each domain's earliest due time, so
 // that a watermark advance or a wall-clock tick with nothing due costs a
-// comparison rather than a read.
+// comparison rather than a read; floor bounds each domain's reads from
+// below, so that they do not walk the tombstones of timers fired before.
 type timerService[K any] struct {
 	tk   *task
 	st   *taskStore
@@ -28,13 +29,17 @@ type timerService[K any] struct {
 	// the task's stores are restored.
 	next  [2]int64
 	known [2]bool
+	// floor is at or below the due time of each domain's every timer:
+	// timers fire in time order, so a firing raises it past what it
+	// fired; a timer set below it lowers it.
+	floor [2]int64
 }
 
 func newTimerService[K any](tk *task, st *taskStore, kc Codec[K], fire func(Timer[K]) error) (*timerService[K], error) {
 	if st == nil {
 		return nil, fmt.Errorf("flow: the timer store of a processor is missing")
 	}
-	s := &timerService[K]{tk: tk, st: st, kc: kc, fire: fire}
+	s := &timerService[K]{tk: tk, st: st, kc: kc, fire: fire, floor: [2]int64{math.MinInt64, math.MinInt64}}
 	tk.onWatermark = append(tk.onWatermark, func(_ *task, wm int64) error { return s.fireDue(EventTime, wm) })
 	tk.onWallClock = append(tk.onWallClock, func(_ *task, now time.Time) error {
 		return s.fireDue(ProcessingTime, now.UnixMilli())
@@ -68,6 +73,7 @@ func (s *timerService[K]) set(d TimeDomain, key K, at int64) error {
 	if err := s.st.put(timerKey(d, at, k), []byte{}); err != nil {
 		return err
 	}
+	s.floor[d] = min(s.floor[d], at)
 	if s.known[d] && at < s.next[d] {
 		s.next[d] = at
 	}
@@ -105,11 +111,19 @@ func (s *timerService[K]) fireDue(d TimeDomain, upTo int64) error {
 			return err
 		}
 		s.known[d] = false // read again after firing: timers may be set
+		switch {
+		case len(due) < timerBatch:
+			// Every timer due by upTo is in due; those set while they
+			// fire lower the floor again.
+			s.floor[d] = max(s.floor[d], min(upTo, math.MaxInt64-1)+1)
+		case len(due) > 0:
+			s.floor[d] = max(s.floor[d], dueTime(due[len(due)-1]))
+		}
 		for _, k := range due {
 			if err := s.st.put(k, nil); err != nil {
 				return err
 			}
-			at := int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
+			at := dueTime(k)
 			key, err := s.kc.Decode(k[9:])
 			if err != nil {
 				return fmt.Errorf("flow: decode a timer's key: %w", err)
@@ -141,7 +155,7 @@ func (s *timerService[K]) due(d TimeDomain, upTo int64) ([][]byte, error) {
 		to = timerKey(d, upTo+1, nil)
 	}
 	var keys [][]byte
-	err := s.st.kv.Range(timerKey(d, math.MinInt64, nil), to, func(k, _ []byte) bool {
+	err := s.st.kv.Range(timerKey(d, s.floor[d], nil), to, func(k, _ []byte) bool {
 		keys = append(keys, append([]byte(nil), k...))
 		return len(keys) < timerBatch
 	})
@@ -152,9 +166,12 @@ func (s *timerService[K]) due(d TimeDomain, upTo int64) ([][]byte, error) {
 // (math.MaxInt64: none).
 func (s *timerService[K]) earliest(d TimeDomain) (int64, error) {
 	next := int64(math.MaxInt64)
-	err := s.st.kv.Range(timerKey(d, math.MinInt64, nil), timerKey(d+1, math.MinInt64, nil), func(k, _ []byte) bool {
-		next = int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63))
+	err := s.st.kv.Range(timerKey(d, s.floor[d], nil), timerKey(d+1, math.MinInt64, nil), func(k, _ []byte) bool {
+		next = dueTime(k)
 		return false
 	})
 	return next, err
 }
+
+// dueTime returns the due time in a timer's store key.
+func dueTime(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[1:9]) ^ (1 << 63)) }

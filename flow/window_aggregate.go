@@ -2,7 +2,6 @@ package flow
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -109,7 +108,7 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 				if err != nil {
 					return err
 				}
-				if err := st.wrote(st.windows.Put(key, start, encoded)); err != nil {
+				if err := st.putWindow(key, start, encoded); err != nil {
 					return err
 				}
 				if o.emitFinal {
@@ -132,26 +131,11 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 // each one's final result when final, keyed by window(key, start) at the
 // event time it gives.
 func closeWindows[K, A any](tk *task, n *node, st *taskStore, kc Codec[K], ac Codec[A], last int64, final bool, window func(K, int64) (Windowed[K], int64)) error {
-	type closed struct {
-		key   []byte
-		start int64
-		value []byte
-	}
-	var done []closed
-	err := st.windows.FetchAll(math.MinInt64, last, func(key []byte, start int64, v []byte) bool {
-		done = append(done, closed{append([]byte(nil), key...), start, append([]byte(nil), v...)})
-		return true
-	})
-	if err != nil {
+	done, err := st.removeUpTo(last)
+	if err != nil || !final {
 		return err
 	}
 	for _, c := range done {
-		if err := st.wrote(st.windows.Put(c.key, c.start, nil)); err != nil {
-			return err
-		}
-		if !final {
-			continue
-		}
 		k, err := kc.Decode(c.key)
 		if err != nil {
 			return fmt.Errorf("windowed aggregate %s: decode key: %w", st.def.name, err)
@@ -160,7 +144,7 @@ func closeWindows[K, A any](tk *task, n *node, st *taskStore, kc Codec[K], ac Co
 		if err != nil {
 			return fmt.Errorf("windowed aggregate %s: decode: %w", st.def.name, err)
 		}
-		key, ts := window(k, c.start)
+		key, ts := window(k, c.t)
 		if err := tk.forward(n, rec{key: key, value: change{new: agg, hasNew: true}, ts: ts}); err != nil {
 			return err
 		}
