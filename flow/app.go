@@ -296,6 +296,9 @@ func (a *App) step(ctx context.Context) error {
 	if processErr == nil {
 		processErr = a.tick()
 	}
+	if processErr == nil {
+		processErr = a.flushStores()
+	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
 		return a.endTransaction(processErr)
@@ -467,6 +470,18 @@ func (a *App) tick() error {
 	for _, t := range a.tasks {
 		if err := t.tick(); err != nil {
 			return fmt.Errorf("flow: task %s: %w", t.id, err)
+		}
+	}
+	return nil
+}
+
+// flushStores writes the tasks' cached store writes to their stores and
+// changelogs, to be committed with the step.
+// REQUIRES: a.tasksMu is held.
+func (a *App) flushStores() error {
+	for _, t := range a.tasks {
+		if err := t.flushStores(); err != nil {
+			return fmt.Errorf("flow: %w", err)
 		}
 	}
 	return nil

@@ -58,6 +58,9 @@ func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
 		if err := t.tick(); err != nil {
 			return err
 		}
+		if err := t.flushStores(); err != nil {
+			return err
+		}
 	}
 	return d.drain()
 }
@@ -160,7 +163,13 @@ func (d *TestDriver) drain() error {
 		r := d.queue[0]
 		d.queue = d.queue[1:]
 		t := d.tasks[d.readers[r.Topic]]
+		// Each record is committed on its own, as in Kafka Streams'
+		// TopologyTestDriver: cached store writes reach the stores
+		// and changelogs after it.
 		err := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
+		if err == nil {
+			err = t.flushStores()
+		}
 		if err := d.handle(r, err); err != nil {
 			d.queue = nil
 			return err

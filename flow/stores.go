@@ -31,6 +31,9 @@ type taskStore struct {
 	// left. It starts at math.MinInt64 when the store opens (its
 	// entries are unknown) and only a write below it lowers it again.
 	floor int64
+	// cache holds back the writes of a window store until the task
+	// commits (nil: writes go to the store at once).
+	cache *windowCache
 }
 
 // openStore opens the task's store of def.
@@ -60,6 +63,9 @@ func openStore(t *task, def *storeDef) (*taskStore, error) {
 		s.kv, err = db.KeyValue(def.name, log)
 	case windowStore:
 		s.windows, err = db.Windowed(def.name, max(def.retention, time.Millisecond), log)
+		if def.cached {
+			s.cache = newWindowCache()
+		}
 	case sessionStore:
 		s.session, err = db.Session(def.name, max(def.retention, time.Millisecond), log)
 	case versionedStore:
@@ -96,7 +102,22 @@ func (s *taskStore) putWindow(key []byte, t int64, value []byte) error {
 	if value != nil {
 		s.floor = min(s.floor, t)
 	}
+	if s.cache != nil {
+		s.cache.put(key, t, value)
+		return s.err
+	}
 	return s.wrote(s.windows.Put(key, t, value))
+}
+
+// getWindow returns key's entry at t in a window store.
+func (s *taskStore) getWindow(key []byte, t int64) ([]byte, bool, error) {
+	if s.cache != nil {
+		if v, found := s.cache.get(key, t); found {
+			return v, v != nil, nil
+		}
+	}
+	v, found, err := s.windows.Get(key, t)
+	return v, found, s.wrote(err)
 }
 
 // putSession writes key's session [start, end] in a session store (nil
@@ -116,9 +137,9 @@ func (s *taskStore) removeUpTo(last int64) ([]timedEntry, error) {
 	if last < s.floor {
 		return nil, nil
 	}
-	var out []timedEntry
+	var stored []timedEntry
 	keep := func(key []byte, start, t int64, v []byte) bool {
-		out = append(out, timedEntry{key: bytes.Clone(key), start: start, t: t, value: bytes.Clone(v)})
+		stored = append(stored, timedEntry{key: bytes.Clone(key), start: start, t: t, value: bytes.Clone(v)})
 		return true
 	}
 	var err error
@@ -135,7 +156,7 @@ func (s *taskStore) removeUpTo(last int64) ([]timedEntry, error) {
 	} else {
 		s.floor = last + 1
 	}
-	for _, e := range out {
+	for _, e := range stored {
 		if s.session != nil {
 			err = s.wrote(s.session.Remove(e.key, e.start, e.t))
 		} else {
@@ -145,7 +166,65 @@ func (s *taskStore) removeUpTo(last int64) ([]timedEntry, error) {
 			return nil, err
 		}
 	}
-	return out, nil
+	if s.cache == nil || s.cache.empty() {
+		return stored, nil
+	}
+	return mergeCached(stored, s.cache.take(last)), nil
+}
+
+// mergeCached merges the entries read from a store with those taken from
+// its cache, both in order: a cached entry replaces the stored one (a
+// cached deletion removes it).
+func mergeCached(stored, cached []timedEntry) []timedEntry {
+	out := make([]timedEntry, 0, len(stored)+len(cached))
+	for len(stored) > 0 || len(cached) > 0 {
+		var c int
+		switch {
+		case len(stored) == 0:
+			c = 1
+		case len(cached) == 0:
+			c = -1
+		default:
+			c = compareTimed(stored[0], cached[0])
+		}
+		switch {
+		case c < 0:
+			out, stored = append(out, stored[0]), stored[1:]
+			continue
+		case c == 0:
+			stored = stored[1:]
+		}
+		if cached[0].value != nil {
+			out = append(out, cached[0])
+		}
+		cached = cached[1:]
+	}
+	return out
+}
+
+// flush writes the cached writes to the store (and its changelog), in
+// order of time, then key.
+func (s *taskStore) flush() error {
+	if s.cache == nil || s.cache.empty() {
+		return nil
+	}
+	for _, e := range s.cache.take(math.MaxInt64) {
+		if err := s.wrote(s.windows.Put(e.key, e.t, e.value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushStores writes the task's cached store writes to its stores: before
+// the task commits, so that its changelog records are in the commit.
+func (t *task) flushStores() error {
+	for _, s := range t.stores {
+		if err := s.flush(); err != nil {
+			return fmt.Errorf("task %s: %w", t.id, err)
+		}
+	}
+	return nil
 }
 
 // timedEntry is an entry of a window or session store: a window or

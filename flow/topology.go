@@ -75,6 +75,9 @@ type storeDef struct {
 	// inMemory stores are kept in memory (still logged), others in the
 	// task's Pebble directory.
 	inMemory bool
+	// cached window stores hold their writes back in a windowCache
+	// until the task commits.
+	cached bool
 }
 
 type storeKind int

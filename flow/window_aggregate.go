@@ -73,6 +73,7 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 	name := n.name
 	def := t.addStore(name, windowStore, true)
 	def.retention = operatorRetention
+	def.cached = true
 	n.stores = append(n.stores, name)
 	late := lateSink(s, o)
 	size, grace := w.Size.Milliseconds(), w.Grace.Milliseconds()
@@ -98,7 +99,7 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 					continue // closed
 				}
 				open = true
-				old, found, err := st.windows.Get(key, start)
+				old, found, err := st.getWindow(key, start)
 				if err != nil {
 					return err
 				}
