@@ -156,15 +156,14 @@ func (s *taskStore) removeUpTo(last int64) ([]timedEntry, error) {
 	} else {
 		s.floor = last + 1
 	}
-	for _, e := range stored {
-		if s.session != nil {
-			err = s.wrote(s.session.Remove(e.key, e.start, e.t))
-		} else {
-			err = s.wrote(s.windows.Put(e.key, e.t, nil))
+	if s.session != nil {
+		for _, e := range stored {
+			if err := s.wrote(s.session.Remove(e.key, e.start, e.t)); err != nil {
+				return nil, err
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
+	} else if err := s.putAll(stored, true); err != nil {
+		return nil, err
 	}
 	if s.cache == nil || s.cache.empty() {
 		return stored, nil
@@ -208,12 +207,19 @@ func (s *taskStore) flush() error {
 	if s.cache == nil || s.cache.empty() {
 		return nil
 	}
-	for _, e := range s.cache.take(math.MaxInt64) {
-		if err := s.wrote(s.windows.Put(e.key, e.t, e.value)); err != nil {
-			return err
+	return s.putAll(s.cache.take(math.MaxInt64), false)
+}
+
+// putAll writes entries to a window store in one batch, or deletes them.
+func (s *taskStore) putAll(entries []timedEntry, remove bool) error {
+	windows := make([]store.Window, len(entries))
+	for i, e := range entries {
+		windows[i] = store.Window{Key: e.key, Start: e.t, Value: e.value}
+		if remove {
+			windows[i].Value = nil
 		}
 	}
-	return nil
+	return s.wrote(s.windows.PutAll(windows))
 }
 
 // flushStores writes the task's cached store writes to its stores: before

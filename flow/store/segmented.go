@@ -22,7 +22,6 @@ package store
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -157,38 +156,60 @@ func (s *segmented) decodeTimeKey(k []byte) (t int64, key []byte, extra int64, e
 // removed in the same batch.
 // REQUIRES: called by the store's writer only.
 func (s *segmented) put(key []byte, t, extra int64, value []byte) (applied bool, err error) {
+	err = s.putMany(1, func(int) entry { return entry{key, t, extra, value} }, func(_ int, ok bool) { applied = ok })
+	return applied, err
+}
+
+// entry is an entry to write: a nil value deletes it.
+type entry struct {
+	key      []byte
+	t, extra int64
+	value    []byte
+}
+
+// putMany writes n entries, entry(i) for i in [0, n), in one batch, as
+// put writes one, calling applied(i, ok) with whether each was (ok is
+// false when it had expired).
+// REQUIRES: called by the store's writer only.
+func (s *segmented) putMany(n int, entry func(int) entry, applied func(int, bool)) error {
 	if err := s.db.enter(); err != nil {
-		return false, err
+		return err
 	}
 	defer s.db.exit()
-	s.clock.advance(t)
-	if t < s.cutoff() {
-		return false, nil
-	}
 	b := s.db.pebble.NewBatch()
 	defer b.Close()
-	wk, tk := s.windowKey(key, t, extra), s.timeKey(t, key, extra)
-	if value == nil {
-		err = b.Delete(wk, nil)
-		if err == nil {
-			err = b.Delete(tk, nil)
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		e := entry(i)
+		s.clock.advance(e.t)
+		if e.t < s.cutoff() {
+			applied(i, false)
+			continue
 		}
-	} else {
-		err = b.Set(wk, value, nil)
-		if err == nil {
-			err = b.Set(tk, nil, nil)
+		wk, tk := s.windowKey(e.key, e.t, e.extra), s.timeKey(e.t, e.key, e.extra)
+		if e.value == nil {
+			err = b.Delete(wk, nil)
+			if err == nil {
+				err = b.Delete(tk, nil)
+			}
+		} else {
+			err = b.Set(wk, e.value, nil)
+			if err == nil {
+				err = b.Set(tk, nil, nil)
+			}
 		}
+		applied(i, true)
 	}
 	if err == nil {
 		err = s.dropExpired(b)
 	}
-	if err == nil {
+	if err == nil && !b.Empty() {
 		err = b.Commit(s.db.write)
 	}
 	if err != nil {
-		return false, fmt.Errorf("write to %s: %w", s.name, err)
+		return fmt.Errorf("write to %s: %w", s.name, err)
 	}
-	return true, nil
+	return nil
 }
 
 // expire advances the stream time and removes the segments left behind.
@@ -360,21 +381,31 @@ func (s *segmented) fetchAll(from, to int64, fn func(key []byte, t, extra int64,
 }
 
 func (s *segmented) fetchAllIn(snap *pebble.Snapshot, it *pebble.Iterator, fn func(key []byte, t, extra int64, v []byte) bool) error {
+	// The values are read with one iterator over the windows area,
+	// which keeps the blocks it loaded from one entry to the next, where
+	// a Get per entry would open (and read the index of) each file anew.
+	values, err := snap.NewIter(&pebble.IterOptions{LowerBound: s.windows, UpperBound: prefixEnd(s.windows)})
+	if err != nil {
+		return err
+	}
+	defer values.Close()
 	for it.First(); it.Valid(); it.Next() {
 		t, key, extra, err := s.decodeTimeKey(it.Key())
 		if err != nil {
 			return err
 		}
-		v, closer, err := snap.Get(s.windowKey(key, t, extra))
-		if errors.Is(err, pebble.ErrNotFound) {
+		wk := s.windowKey(key, t, extra)
+		if !values.SeekGE(wk) || !bytes.Equal(values.Key(), wk) {
+			if err := values.Error(); err != nil {
+				return err
+			}
 			return fmt.Errorf("time index of %s lists %x at %d, absent", s.name, key, t)
 		}
+		v, err := values.ValueAndErr()
 		if err != nil {
 			return err
 		}
-		more := fn(key, t, extra, v)
-		closer.Close()
-		if !more {
+		if !fn(key, t, extra, v) {
 			return nil
 		}
 	}

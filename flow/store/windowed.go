@@ -51,6 +51,37 @@ func (w *Windowed) Put(key []byte, start int64, value []byte) error {
 	return nil
 }
 
+// Window is a window of a key, its value nil to delete it.
+type Window struct {
+	Key   []byte
+	Start int64
+	Value []byte
+}
+
+// PutAll writes windows as Put writes one, in one batch: at less cost
+// than a Put each, and all or none of them if the process dies.
+func (w *Windowed) PutAll(windows []Window) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	if err := w.s.db.beginWrite(); err != nil {
+		return err
+	}
+	applied := make([]bool, len(windows))
+	err := w.s.putMany(len(windows), func(i int) entry {
+		return entry{key: windows[i].Key, t: windows[i].Start, value: windows[i].Value}
+	}, func(i int, ok bool) { applied[i] = ok })
+	if err != nil || w.log == nil {
+		return err
+	}
+	for i, win := range windows {
+		if applied[i] {
+			w.log(Change{Key: windowedChangelogKey(win.Key, win.Start), Value: win.Value, Timestamp: win.Start})
+		}
+	}
+	return nil
+}
+
 // Get returns the value (a copy) of key's window starting at start.
 func (w *Windowed) Get(key []byte, start int64) ([]byte, bool, error) {
 	return w.s.get(key, start, 0)

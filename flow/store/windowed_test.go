@@ -182,6 +182,53 @@ func TestWindowedLog(t *testing.T) {
 	})
 }
 
+// TestWindowedPutAll writes the same windows with PutAll into one store
+// and with a Put each into another: the stores, their stream times and
+// their logs must be alike, an expired window dropped from both.
+func TestWindowedPutAll(t *testing.T) {
+	var all, each recorder
+	wAll, err := openMemory(t).Windowed("w", time.Hour, all.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wEach, err := openMemory(t).Windowed("w", time.Hour, each.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hour = 3600 * 1000
+	batches := [][]Window{
+		{{Key: []byte("a"), Start: 1000, Value: []byte("x")}, {Key: []byte("ab"), Start: -5, Value: []byte("y")}},
+		{{Key: []byte("a"), Start: 1000, Value: []byte("z")}, {Key: []byte("a"), Start: 1000}, {Key: []byte("never"), Start: 7}},
+		{{Key: []byte("b"), Start: 10 * hour, Value: []byte("v")}, {Key: []byte("a"), Start: 0, Value: []byte("late")}},
+		{},
+	}
+	for _, b := range batches {
+		if err := wAll.PutAll(b); err != nil {
+			t.Fatal(err)
+		}
+		for _, win := range b {
+			if err := wEach.Put(win.Key, win.Start, win.Value); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkChanges(t, all.take(), each.take())
+	contents := func(w *Windowed) string {
+		var out []string
+		w.FetchAll(math.MinInt64, math.MaxInt64, func(key []byte, start int64, v []byte) bool {
+			out = append(out, fmt.Sprintf("%s@%d=%s", key, start, v))
+			return true
+		})
+		return fmt.Sprint(out, w.StreamTime())
+	}
+	if got, want := contents(wAll), contents(wEach); got != want {
+		t.Fatalf("after PutAll: %s; after Put: %s", got, want)
+	}
+	if got := contents(wAll); got != "[b@36000000=v] 36000000" {
+		t.Fatalf("after PutAll: %s", got)
+	}
+}
+
 func TestWindowedExpire(t *testing.T) {
 	db := openMemory(t)
 	var rec recorder
