@@ -36,6 +36,8 @@ type App struct {
 	top    *Topology
 	cfg    Config
 	logger *slog.Logger
+	// compression is the producer's compression (Config.Compression).
+	compression []kgo.CompressionCodec
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -55,6 +57,11 @@ type App struct {
 	// standbys have their own reader.
 	restorer *changelogReader
 	standbys *standbys
+
+	// clock is the wall clock as of the step's poll, the tasks' "now"
+	// (read once a step, as Kafka Streams reads it once a loop, rather
+	// than twice a record). Owned by Run's goroutine.
+	clock time.Time
 
 	// tasks are the active tasks open on this instance. tasksMu guards
 	// them: the client's rebalance callbacks close tasks from its own
@@ -138,15 +145,18 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.TransactionTimeout <= 0 {
 		cfg.TransactionTimeout = 10 * time.Second
 	}
+	codecs, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
 	if err := top.build(); err != nil {
 		return nil, err
 	}
-	a := &App{top: top, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
+	a := &App{compression: codecs, top: top, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
 		partitions: make(map[string]int), tasks: make(map[taskID]*taskState), readers: make(map[string]int),
 		changelogs: make(map[string]bool), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
-	var err error
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
 		return nil, fmt.Errorf("flow: register metrics: %w", err)
 	}
@@ -247,6 +257,7 @@ func (a *App) startClient() error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(partitioner{}),
+		kgo.ProducerBatchCompression(a.compression...),
 		kgo.OnPartitionsAssigned(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.revoked),
@@ -276,6 +287,7 @@ func (a *App) startClient() error {
 // standbys of a new assignment are opened first, their stores restored.
 func (a *App) step(ctx context.Context) error {
 	fetches, err := a.poll(ctx)
+	a.clock = time.Now()
 	defer a.client.AllowRebalance()
 	if err != nil {
 		return err
@@ -475,6 +487,9 @@ func (a *App) tick() error {
 	return nil
 }
 
+// wallClock returns the wall clock as of the step's poll.
+func (a *App) wallClock() time.Time { return a.clock }
+
 // flushStores writes the tasks' cached store writes to their stores and
 // changelogs, to be committed with the step.
 // REQUIRES: a.tasksMu is held.
@@ -489,8 +504,11 @@ func (a *App) flushStores() error {
 
 // handle applies the error policy to a record's error.
 func (a *App) handle(r *kgo.Record, err error) error {
+	if err == nil {
+		return nil
+	}
 	var re *recordError
-	if err == nil || !errors.As(err, &re) {
+	if !errors.As(err, &re) {
 		return err
 	}
 	switch {

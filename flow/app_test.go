@@ -168,3 +168,71 @@ func waitCounts(ctx context.Context, t *testing.T, addr string, words, want int,
 	}
 	return counts
 }
+
+// TestAppCompression checks that the application's records are produced
+// with Config.Compression, none by default, and that an unknown one is
+// refused.
+func TestAppCompression(t *testing.T) {
+	if _, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{"localhost:1"}, Compression: "brotli"}); err == nil {
+		t.Error("New accepted compression brotli")
+	}
+	for _, c := range []struct {
+		name string
+		want uint8 // the batches' compression attribute
+	}{{"", 0}, {"snappy", 2}, {"zstd", 4}} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := startBroker(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"), kgo.ConsumeTopics("counts"),
+				kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "words", "counts"); err != nil {
+				t.Fatal(err)
+			}
+			app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: t.TempDir(),
+				Compression: c.name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- app.Run(runCtx) }()
+			defer func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			// Many counts in a batch, which compresses (a batch that
+			// would not shrink is sent as it is).
+			const words = 500
+			var in []*kgo.Record
+			for i := range words {
+				in = append(in, &kgo.Record{Value: fmt.Appendf(nil, "word-%03d", i)})
+			}
+			if err := cl.ProduceSync(ctx, in...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			codecs := map[uint8]int{}
+			for n := 0; n < words; {
+				fetches := cl.PollFetches(ctx)
+				if ctx.Err() != nil {
+					t.Fatalf("%d counts came of %d", n, words)
+				}
+				fetches.EachRecord(func(r *kgo.Record) {
+					codecs[r.Attrs.CompressionType()]++
+					n++
+				})
+			}
+			// Counts by codec: some with the one wanted, none with
+			// another (except none).
+			if codecs[c.want] == 0 || len(codecs) > 2 || len(codecs) == 2 && codecs[0] == 0 {
+				t.Fatalf("counts came with compression codecs %v, want %d", codecs, c.want)
+			}
+		})
+	}
+}

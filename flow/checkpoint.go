@@ -51,7 +51,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -195,7 +194,7 @@ func (a *App) openState(id taskID, out output, bounds changelogBounds) (*taskSta
 		if err != nil {
 			return nil, fmt.Errorf("flow: task %s: %w", id, err)
 		}
-		t, err := newTask(a.top, a.cfg.ApplicationID, id, db, out, taskClock{now: time.Now, idle: a.cfg.IdleTimeout}, a.logger)
+		t, err := newTask(a.top, a.cfg.ApplicationID, id, db, out, taskClock{now: a.wallClock, idle: a.cfg.IdleTimeout}, a.logger)
 		if err != nil {
 			db.Close()
 			return nil, err

@@ -1,10 +1,12 @@
 package flow
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Guarantee is the processing guarantee of an application.
@@ -81,6 +83,13 @@ type Config struct {
 	// that instance restores only the few records it had not read yet.
 	// There are at most as many standbys of a task as other instances.
 	StandbyReplicas int
+	// Compression is the compression of the batches the application
+	// produces (output, repartition and changelog records), by Kafka's
+	// names for compression.type: "none" (the default, as in Kafka
+	// Streams), "gzip", "snappy", "lz4" or "zstd". Compression saves
+	// network and disk at the cost of CPU in the application (snappy:
+	// about 7% of a stateless query's).
+	Compression string
 	// OnRestore, when set, is told how the restores of stores from their
 	// changelogs progress: at the start, after each batch of records
 	// applied and at the end (Done) of each store's restore, whenever a
@@ -123,4 +132,22 @@ type RestoreProgress struct {
 	Restored int64
 	// Done is set on the last call of the store's restore.
 	Done bool
+}
+
+// compression returns the producer's compression codecs for a
+// Config.Compression.
+func compression(name string) ([]kgo.CompressionCodec, error) {
+	switch name {
+	case "", "none":
+		return []kgo.CompressionCodec{kgo.NoCompression()}, nil
+	case "gzip":
+		return []kgo.CompressionCodec{kgo.GzipCompression()}, nil
+	case "snappy":
+		return []kgo.CompressionCodec{kgo.SnappyCompression()}, nil
+	case "lz4":
+		return []kgo.CompressionCodec{kgo.Lz4Compression()}, nil
+	case "zstd":
+		return []kgo.CompressionCodec{kgo.ZstdCompression()}, nil
+	}
+	return nil, fmt.Errorf("flow: Config.Compression %q is none of none, gzip, snappy, lz4 and zstd", name)
 }

@@ -89,7 +89,9 @@ func (c *ProcessorContext[K, KO, VO]) Watermark() time.Time {
 	return time.UnixMilli(c.tk.watermark)
 }
 
-// Now returns the wall clock (the test driver's, under a TestDriver).
+// Now returns the wall clock as read when the records being processed
+// were polled (the test driver's, under a TestDriver): it is read once a
+// poll, as Kafka Streams reads it once a loop.
 func (c *ProcessorContext[K, KO, VO]) Now() time.Time { return c.tk.now() }
 
 // Partition returns the partition of the task's input topics this

@@ -57,8 +57,11 @@ type task struct {
 	// sources maps the full names of the task's input topics to their
 	// source nodes.
 	sources map[string]*node
-	// current is the record being processed (nil in a timer).
+	// current is the record being processed (nil in a timer); input
+	// holds the input record it points to, so that pointing to it
+	// allocates nothing.
 	current *rec
+	input   rec
 
 	// inputs are the event times of the task's input partitions, by
 	// topic; watermark is the task's event-time watermark (ms,
@@ -231,9 +234,9 @@ func (t *task) processInput(topic string, key, value []byte, ts int64, headers [
 			err = &recordError{err: fmt.Errorf("panic: %v", p)}
 		}
 	}()
-	r := rec{key: k, value: v, ts: ts, headers: headers}
-	t.current = &r
-	if err := t.process(n, r); err != nil {
+	t.input = rec{key: k, value: v, ts: ts, headers: headers}
+	t.current = &t.input
+	if err := t.process(n, t.input); err != nil {
 		return err
 	}
 	t.current = nil
