@@ -126,7 +126,12 @@ func (c *ProcessorContext[K, KO, VO]) storeOf(name string) (*taskStore, error) {
 // Process runs a Processor over the stream; newProcessor builds one per
 // task. What it forwards is a stream of KO and VO; since it may change
 // keys, grouping or joining that stream repartitions it first. Timers need
-// the stream's key codec. Options: Named (the processor, and its timer
+// the stream's key codec.
+//
+// Process itself does not repartition its input, as Kafka Streams'
+// process does not: a processor that keeps state or timers by key, after
+// an operator that changed the keys (SelectKey, Map, FlatMap, another
+// Process), must see each key in one task, so call Repartition first. Options: Named (the processor, and its timer
 // store "<name>-timers"), WithStores (the stores it uses), WithKeyCodec
 // and WithValueCodec (of what it forwards).
 func Process[K, V, KO, VO any](s Stream[K, V], newProcessor func() Processor[K, V, KO, VO], opts ...Option) Stream[KO, VO] {
