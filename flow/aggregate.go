@@ -42,7 +42,8 @@ func aggregateStore(t *Topology, n *node, o options) string {
 	if o.name != "" {
 		name = o.name
 	}
-	t.addStore(name, keyValueStore, true).inMemory = o.inMemory
+	def := t.addStore(name, keyValueStore, true)
+	def.inMemory, def.cached = o.inMemory, true
 	n.stores = append(n.stores, name)
 	return name
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -107,4 +108,83 @@ func allWindows(t *testing.T, s *taskStore) []timedEntry {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestKeyValueCache runs random writes, reads and flushes on a cached
+// key-value store and on an uncached one, which must answer alike and end
+// up holding the same entries; the cached store's changelog must leave
+// each key with its last value.
+func TestKeyValueCache(t *testing.T) {
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		stores := [2]*taskStore{}
+		logged := map[string][]byte{} // the cached store's changelog, compacted
+		for i, cached := range []bool{true, false} {
+			db, err := store.Open("", store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var log store.Logger
+			if cached {
+				log = func(c store.Change) { logged[string(c.Key)] = slices.Clone(c.Value) }
+			}
+			kv, err := db.KeyValue("kv", log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stores[i] = &taskStore{def: &storeDef{name: "kv", kind: keyValueStore}, kv: kv, floor: math.MinInt64}
+			if cached {
+				stores[i].kvCache = map[string][]byte{}
+			}
+		}
+		contents := func(s *taskStore) map[string]string {
+			out := map[string]string{}
+			s.kv.Range(nil, nil, func(k, v []byte) bool {
+				out[string(k)] = string(v)
+				return true
+			})
+			return out
+		}
+		for i := range 1000 {
+			key := []byte{byte('a' + rng.IntN(8))}
+			switch op := rng.IntN(10); {
+			case op < 5:
+				var value []byte
+				if op > 0 {
+					value = fmt.Appendf(nil, "v%d", i)
+				}
+				for _, s := range stores {
+					if err := s.put(key, value); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case op < 9:
+				v1, f1, err1 := stores[0].get(key)
+				v2, f2, err2 := stores[1].get(key)
+				if err1 != nil || err2 != nil || f1 != f2 || string(v1) != string(v2) {
+					t.Fatalf("seed %d, op %d: get %s: cached %q %v %v, store %q %v %v", seed, i, key, v1, f1, err1, v2, f2, err2)
+				}
+			default:
+				if err := stores[0].flush(); err != nil {
+					t.Fatal(err)
+				}
+				if len(stores[0].kvCache) > 0 {
+					t.Fatal("the cache holds entries after a flush")
+				}
+			}
+		}
+		if err := stores[0].flush(); err != nil {
+			t.Fatal(err)
+		}
+		want := contents(stores[1])
+		if got := contents(stores[0]); !maps.Equal(got, want) {
+			t.Fatalf("seed %d: after the last flush, the cached store holds %v, the other %v", seed, got, want)
+		}
+		for k, v := range logged {
+			if w, ok := want[k]; ok != (v != nil) || string(v) != w {
+				t.Fatalf("seed %d: the changelog leaves %s at %q, the store at %q", seed, k, v, w)
+			}
+		}
+	}
 }

@@ -32,6 +32,7 @@ func NewKeyValueStore[K, V any](t *Topology, name string, kc Codec[K], vc Codec[
 		t.fail(fmt.Errorf("flow: store %s: %w", name, errNilCodec))
 	}
 	def := t.addStore(name, keyValueStore, true)
+	def.cached = true
 	def.inMemory = o.inMemory
 	return KeyValueStore[K, V]{name: name, kc: kc, vc: vc}
 }
@@ -143,6 +144,9 @@ func (v KeyValueView[K, V]) All(fn func(K, V) bool) error {
 
 // scan decodes the entries of a range of encoded keys.
 func (v KeyValueView[K, V]) scan(from, to []byte, fn func(K, V) bool) error {
+	if err := v.s.flush(); err != nil {
+		return err
+	}
 	var decodeErr error
 	err := v.s.kv.Range(from, to, func(kb, vb []byte) bool {
 		k, err := v.kc.Decode(kb)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/weir-io/weir/flow/store"
@@ -32,8 +33,12 @@ type taskStore struct {
 	// entries are unknown) and only a write below it lowers it again.
 	floor int64
 	// cache holds back the writes of a window store until the task
-	// commits (nil: writes go to the store at once).
-	cache *windowCache
+	// commits (nil: writes go to the store at once); kvCache those of a
+	// key-value store, by key (a nil value deletes the key). Reads by
+	// key look in them first; a range read of a key-value store flushes
+	// it first.
+	cache   *windowCache
+	kvCache map[string][]byte
 }
 
 // openStore opens the task's store of def.
@@ -61,6 +66,9 @@ func openStore(t *task, def *storeDef) (*taskStore, error) {
 	switch def.kind {
 	case keyValueStore:
 		s.kv, err = db.KeyValue(def.name, log)
+		if def.cached {
+			s.kvCache = make(map[string][]byte)
+		}
 	case windowStore:
 		s.windows, err = db.Windowed(def.name, max(def.retention, time.Millisecond), log)
 		if def.cached {
@@ -83,11 +91,20 @@ func (s *taskStore) get(key []byte) ([]byte, bool, error) {
 		v, _, found, err := s.versioned.Get(key)
 		return v, found, err
 	}
+	if s.kvCache != nil {
+		if v, found := s.kvCache[string(key)]; found {
+			return bytes.Clone(v), v != nil, nil
+		}
+	}
 	return s.kv.Get(key)
 }
 
 // put writes key's value in a key-value store (nil deletes it).
 func (s *taskStore) put(key, value []byte) error {
+	if s.kvCache != nil {
+		s.kvCache[string(key)] = bytes.Clone(value)
+		return s.err
+	}
 	var err error
 	if value == nil {
 		err = s.kv.Delete(key)
@@ -202,8 +219,17 @@ func mergeCached(stored, cached []timedEntry) []timedEntry {
 }
 
 // flush writes the cached writes to the store (and its changelog), in
-// order of time, then key.
+// order of time (window stores), then key.
 func (s *taskStore) flush() error {
+	if len(s.kvCache) > 0 {
+		entries := make([]store.KV, 0, len(s.kvCache))
+		for k, v := range s.kvCache {
+			entries = append(entries, store.KV{Key: []byte(k), Value: v})
+		}
+		slices.SortFunc(entries, func(a, b store.KV) int { return bytes.Compare(a.Key, b.Key) })
+		clear(s.kvCache)
+		return s.wrote(s.kv.PutAll(entries))
+	}
 	if s.cache == nil || s.cache.empty() {
 		return nil
 	}

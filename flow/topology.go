@@ -75,8 +75,10 @@ type storeDef struct {
 	// inMemory stores are kept in memory (still logged), others in the
 	// task's Pebble directory.
 	inMemory bool
-	// cached window stores hold their writes back in a windowCache
-	// until the task commits.
+	// cached stores hold their writes back until the task commits
+	// (taskStore.cache, kvCache): the windows of time-windowed
+	// aggregations, the other aggregations' tables and processors'
+	// stores.
 	cached bool
 }
 

@@ -91,6 +91,51 @@ func (s *KeyValue) write(key, value []byte, logged bool) error {
 	return nil
 }
 
+// KV is a key and its value, nil to delete the key.
+type KV struct {
+	Key, Value []byte
+}
+
+// PutAll writes entries as Put and Delete write one, in one batch: at less
+// cost than a write each, and all or none of them if the process dies.
+func (s *KeyValue) PutAll(entries []KV) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := s.db.beginWrite(); err != nil {
+		return err
+	}
+	if err := s.db.enter(); err != nil {
+		return err
+	}
+	b := s.db.pebble.NewBatch()
+	var err error
+	for _, e := range entries {
+		if e.Value == nil {
+			err = b.Delete(s.key(e.Key), nil)
+		} else {
+			err = b.Set(s.key(e.Key), e.Value, nil)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = b.Commit(s.db.write)
+	}
+	b.Close()
+	s.db.exit()
+	if err != nil {
+		return fmt.Errorf("write to %s: %w", s.name, err)
+	}
+	if s.log != nil {
+		for _, e := range entries {
+			s.log(Change{Key: e.Key, Value: e.Value})
+		}
+	}
+	return nil
+}
+
 // Range calls fn with the keys in [from, to) and their values, in
 // ascending order, until fn returns false. A nil from starts at the first
 // key; a nil to runs to the last (an empty, non-nil to bounds an empty

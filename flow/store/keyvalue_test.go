@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -227,5 +228,47 @@ func TestKeyValueValuesAreCopies(t *testing.T) {
 	again, _, _ := kv.Get([]byte("k"))
 	if !bytes.Equal(again, []byte("value")) {
 		t.Errorf("stored value changed to %q", again)
+	}
+}
+
+// TestKeyValuePutAll writes the same entries with PutAll into one store
+// and with a Put or Delete each into another: contents and logs must be
+// alike.
+func TestKeyValuePutAll(t *testing.T) {
+	var all, each recorder
+	sAll, err := openMemory(t).KeyValue("kv", all.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sEach, err := openMemory(t).KeyValue("kv", each.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := [][]KV{
+		{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Value: []byte{}}},
+		{{Key: []byte("a"), Value: []byte("2")}, {Key: []byte("b")}, {Key: []byte("never")}, {Key: []byte("c"), Value: []byte("3")}},
+		{},
+	}
+	for _, b := range batches {
+		if err := sAll.PutAll(b); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b {
+			if err := sEach.Put(e.Key, e.Value); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkChanges(t, all.take(), each.take())
+	contents := func(s *KeyValue) string {
+		var out []string
+		s.Range(nil, nil, func(k, v []byte) bool {
+			out = append(out, string(k)+"="+string(v))
+			return true
+		})
+		return strings.Join(out, " ")
+	}
+	if got, want := contents(sAll), contents(sEach); got != want || got != "a=2 c=3" {
+		t.Fatalf("after PutAll: %q; after Put: %q; want \"a=2 c=3\"", got, want)
 	}
 }
