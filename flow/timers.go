@@ -104,6 +104,9 @@ func (s *timerService[K]) fireDue(d TimeDomain, upTo int64) error {
 		if err != nil {
 			return err
 		}
+		if len(due) == 0 {
+			return nil // none left (upTo is math.MaxInt64 at the end of input)
+		}
 		s.known[d] = false // read again after firing: timers may be set
 		for _, k := range due {
 			if err := s.st.put(k, nil); err != nil {

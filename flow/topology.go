@@ -75,6 +75,9 @@ type storeDef struct {
 	// inMemory stores are kept in memory (still logged), others in the
 	// task's Pebble directory.
 	inMemory bool
+	// internal stores belong to the runtime, not to operators (batch
+	// mode's, batch.go): their sub-topology is set when they are made.
+	internal bool
 }
 
 type storeKind int
@@ -152,6 +155,9 @@ func (t *Topology) build() error {
 	}
 	// Operators that share a store run in one task.
 	for _, s := range t.stores {
+		if s.internal {
+			continue
+		}
 		first := -1
 		for _, n := range t.nodes {
 			if slices.Contains(n.stores, s.name) {
@@ -173,6 +179,9 @@ func (t *Topology) build() error {
 		n.sub = number[root]
 	}
 	for _, s := range t.stores {
+		if s.internal {
+			continue
+		}
 		s.sub = -1
 		for _, n := range t.nodes {
 			if slices.Contains(n.stores, s.name) {
