@@ -27,7 +27,7 @@ func (fireLater) OnTimer(ctx *ProcessorContext[string, string, string], tm Timer
 type endInputCase struct {
 	name          string
 	build         func() *Topology
-	windowed      bool // "out" holds windowed counts
+	windowed      bool  // "out" holds windowed counts
 	input         []any // "topic:key", second, ...
 	before, after []string
 }
