@@ -326,7 +326,7 @@ type batchState struct {
 	mu     sync.Mutex
 	limits map[topicPartition]int64
 	// assigned says an assignment came: before it, the instance has no
-	// tasks because it has none yet.
+	// tasks because it was given none yet. App.assignMu guards it.
 	assigned bool
 }
 
