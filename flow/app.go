@@ -101,6 +101,12 @@ type App struct {
 	// metrics are the application's metrics (nil: none).
 	metrics *appMetrics
 
+	// batch is batch mode's state (nil outside it); batchRun is the
+	// batch run this instance takes part in (0: none yet), which the
+	// group's leader decides and the balancer sets.
+	batch    *batchState
+	batchRun atomic.Int64
+
 	// produceMu guards produceErr, the first error of a produce since the
 	// last commit, and produced, the offset after the last record
 	// produced to each changelog partition since the last commit.
@@ -152,7 +158,16 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if err := top.build(); err != nil {
 		return nil, err
 	}
-	a := &App{compression: codecs, top: top, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
+	var batch *batchState
+	if cfg.Batch != nil {
+		graph := newBatchGraph(top, cfg.ApplicationID)
+		if graph.cycle {
+			return nil, errors.New("flow: batch mode: sub-topologies read each other's repartition topics in a cycle (a foreign-key join), which batch mode cannot end")
+		}
+		top = withBatchStores(top)
+		batch = &batchState{graph: graph, limits: make(map[topicPartition]int64)}
+	}
+	a := &App{compression: codecs, top: top, batch: batch, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
 		partitions: make(map[string]int), tasks: make(map[taskID]*taskState), readers: make(map[string]int),
 		changelogs: make(map[string]bool), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
@@ -183,8 +198,10 @@ func New(top *Topology, cfg Config) (*App, error) {
 }
 
 // Run processes until ctx ends (then it returns nil, after a clean
-// shutdown) or an error stops it. It creates the internal topics that do
-// not exist.
+// shutdown) or an error stops it. In batch mode (Config.Batch) it also
+// returns nil, after the same shutdown, once every task assigned to this
+// instance has finished its range and committed. It creates the internal
+// topics that do not exist.
 func (a *App) Run(ctx context.Context) error {
 	adminClient, err := kgo.NewClient(kgo.SeedBrokers(a.cfg.Brokers...))
 	if err != nil {
@@ -223,6 +240,10 @@ func (a *App) Run(ctx context.Context) error {
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, stopWork) })
 	defer stopAfter()
 	a.work = work
+	if a.batch != nil {
+		// No commit passes an input's end (batch.go).
+		a.work = kgo.PreTxnCommitFnContext(kgo.PreCommitFnContext(work, a.clampCommit), a.clampTxnCommit)
+	}
 	if err := a.startClient(); err != nil {
 		a.standbys.close()
 		return err
@@ -235,6 +256,10 @@ func (a *App) Run(ctx context.Context) error {
 				return nil
 			}
 			return err
+		}
+		if a.batch != nil && a.batchDone() {
+			a.logger.Info("batch run done on this instance", "run", a.batchRun.Load())
+			return nil
 		}
 	}
 	return nil
@@ -261,6 +286,11 @@ func (a *App) startClient() error {
 		kgo.OnPartitionsAssigned(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.revoked),
+	}
+	if a.batch != nil {
+		// Batch runs are decided by this balancer alone; transaction
+		// markers tell where a consumer stands (batch.go).
+		opts = append(opts, kgo.Balancers(a.balancer), kgo.KeepControlRecords())
 	}
 	if a.cfg.SessionTimeout > 0 {
 		opts = append(opts, kgo.SessionTimeout(a.cfg.SessionTimeout), kgo.HeartbeatInterval(a.cfg.SessionTimeout/10))
@@ -295,7 +325,7 @@ func (a *App) step(ctx context.Context) error {
 	if ready, err := a.prepare(ctx, fetches); !ready || err != nil {
 		return err
 	}
-	if a.session != nil && fetches.NumRecords() > 0 {
+	if a.session != nil && fetches.NumRecords() > 0 && !a.inTransaction {
 		if err := a.beginTransaction(); err != nil {
 			return err
 		}
@@ -307,6 +337,9 @@ func (a *App) step(ctx context.Context) error {
 	processErr := a.processAll(fetches)
 	if processErr == nil {
 		processErr = a.tick()
+	}
+	if processErr == nil && a.batch != nil {
+		processErr = a.finishTasks()
 	}
 	if processErr == nil {
 		processErr = a.flushStores()
@@ -462,8 +495,19 @@ func (a *App) processAll(fetches kgo.Fetches) error {
 			err = fmt.Errorf("flow: a record of %s/%d, whose task is not open", r.Topic, r.Partition)
 			return
 		}
+		if t.batch != nil {
+			process, berr := a.batchRecord(t, r)
+			if berr != nil || !process {
+				err = berr
+				return
+			}
+		} else if _, marker := endMarkerOf(r); r.Attrs.IsControl() || marker && t.sources[r.Topic] != nil && t.sources[r.Topic].repartition {
+			return // a batch run's end marker: never processed
+		}
 		perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
-		err = a.handle(r, perr)
+		if err = a.handle(r, perr); err == nil && t.batch != nil {
+			err = a.batchProcessed(t, r)
+		}
 	})
 	if a.metrics != nil {
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
@@ -480,6 +524,9 @@ func (a *App) processAll(fetches kgo.Fetches) error {
 // REQUIRES: a.tasksMu is held.
 func (a *App) tick() error {
 	for _, t := range a.tasks {
+		if t.batch != nil && t.batch.finished {
+			continue // its input ended: no more output
+		}
 		if err := t.tick(); err != nil {
 			return fmt.Errorf("flow: task %s: %w", t.id, err)
 		}
@@ -646,6 +693,12 @@ func (a *App) openTasks(ctx context.Context, ids []taskID) error {
 			a.rememberLocal(st)
 		}
 	}
+	if a.batch != nil {
+		if err := a.openBatch(ctx, opened); err != nil {
+			closeAll()
+			return err
+		}
+	}
 	a.tasksMu.Lock()
 	for _, st := range opened {
 		a.metrics.bind(st.task)
@@ -721,6 +774,9 @@ func (a *App) assigned(_ context.Context, _ *kgo.Client, partitions map[string][
 	p := &assignment{active: active, standby: a.balancer.takeStandbys()}
 	a.assignMu.Lock()
 	a.pending = p
+	if a.batch != nil {
+		a.batch.assigned = true
+	}
 	if a.wake != nil {
 		a.wake()
 	}

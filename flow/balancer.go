@@ -64,6 +64,16 @@ package flow
 //	  uvarint   sub-topology
 //	  uvarint   partition
 //
+// Version 2 of each, written in batch mode (batch.go) once the member
+// knows its batch run, is version 1 with the version byte 2 and one more
+// field at the end:
+//
+//	varint    batch run id (never 0)
+//
+// In a subscription it is the run the member is part of; in an
+// assignment, the run the leader decided (the members' run, or a new one
+// when no member has any): every task of the group works for one run.
+//
 // Both are read by other instances of the application, maybe of another
 // version: they change only compatibly, with a new version number. A
 // member that cannot read the other's (an unknown version) takes it as
@@ -90,6 +100,9 @@ const balancerProtocol = "weir-flow"
 const (
 	subscriptionVersion = 1
 	assignmentVersion   = 1
+	// userDataRunVersion is the version of both encodings with a batch
+	// run id.
+	userDataRunVersion = 2
 )
 
 // balancer is the application's kgo.GroupBalancer.
@@ -109,7 +122,7 @@ func (b *balancer) IsCooperative() bool  { return false }
 func (b *balancer) JoinGroupMetadata(interests []string, _ map[string][]int32, _ int32) []byte {
 	meta := kmsg.NewConsumerMemberMetadata()
 	meta.Topics = interests
-	meta.UserData = encodeGroupSubscription(b.a.memberClaims())
+	meta.UserData = encodeGroupSubscription(b.a.memberClaims(), b.a.batchRun.Load())
 	return meta.AppendTo(nil)
 }
 
@@ -120,9 +133,12 @@ func (b *balancer) ParseSyncAssignment(assignment []byte) (map[string][]int32, e
 	if err := ka.ReadFrom(assignment); err != nil {
 		return nil, fmt.Errorf("flow: assignment: %w", err)
 	}
-	standbys, err := decodeGroupAssignment(ka.UserData)
+	standbys, run, err := decodeGroupAssignment(ka.UserData)
 	if err != nil {
 		return nil, err
+	}
+	if run != 0 {
+		b.a.batchRun.Store(run)
 	}
 	b.mu.Lock()
 	b.standbys = standbys
@@ -154,16 +170,24 @@ func (b *balancer) MemberBalancer(members []kmsg.JoinGroupResponseMember) (kgo.G
 // Balance is the leader's: it plans the tasks and turns the plan into
 // each member's partitions and standbys.
 func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kgo.IntoSyncAssignment {
-	var members []memberState
+	var (
+		members []memberState
+		run     int64
+	)
 	cb.EachMember(func(m *kmsg.JoinGroupResponseMember, meta *kmsg.ConsumerMemberMetadata) {
 		ms := memberState{id: m.MemberID}
-		sub, err := decodeGroupSubscription(meta.UserData)
+		sub, memberRun, err := decodeGroupSubscription(meta.UserData)
 		if err != nil {
 			b.a.logger.Warn("a member's subscription is unreadable; taken as empty", "member", m.MemberID, "err", err)
 		}
 		ms.tasks = sub
+		run = max(run, memberRun)
 		members = append(members, ms)
 	})
+	if b.a.cfg.Batch != nil && run == 0 {
+		run = newBatchRun()
+		b.a.logger.Info("a new batch run", "run", run)
+	}
 	tasks := b.a.tasksOf(topics)
 	plan := planTasks(tasks, members, b.a.cfg.StandbyReplicas, b.a.stateful)
 	out := make(syncAssignment, 0, len(members))
@@ -182,7 +206,7 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 			at.Topic, at.Partitions = topic, slices.Sorted(slices.Values(byTopic[topic]))
 			ka.Topics = append(ka.Topics, at)
 		}
-		ka.UserData = encodeGroupAssignment(plan.standby[m.id])
+		ka.UserData = encodeGroupAssignment(plan.standby[m.id], run)
 		sa := kmsg.NewSyncGroupRequestGroupAssignment()
 		sa.MemberID, sa.MemberAssignment = m.id, ka.AppendTo(nil)
 		out = append(out, sa)
@@ -459,8 +483,13 @@ func (a *App) memberClaims() map[taskID]taskClaim {
 	return out
 }
 
-func encodeGroupSubscription(tasks map[taskID]taskClaim) []byte {
+// encodeGroupSubscription encodes a member's claims, and its batch run
+// (0: none, version 1).
+func encodeGroupSubscription(tasks map[taskID]taskClaim, run int64) []byte {
 	b := []byte{subscriptionVersion}
+	if run != 0 {
+		b[0] = userDataRunVersion
+	}
 	b = binary.AppendUvarint(b, uint64(len(tasks)))
 	for _, id := range slices.SortedFunc(maps.Keys(tasks), compareTasks) {
 		c := tasks[id]
@@ -469,6 +498,9 @@ func encodeGroupSubscription(tasks map[taskID]taskClaim) []byte {
 		b = binary.AppendVarint(b, c.position)
 		b = append(b, byte(boolRank(c.active)))
 	}
+	if run != 0 {
+		b = binary.AppendVarint(b, run)
+	}
 	return b
 }
 
@@ -476,10 +508,12 @@ func encodeGroupSubscription(tasks map[taskID]taskClaim) []byte {
 // malformed.
 var errUserData = errors.New("flow: malformed group user data")
 
-func decodeGroupSubscription(b []byte) (map[taskID]taskClaim, error) {
+// decodeGroupSubscription decodes a member's claims and batch run (0:
+// none).
+func decodeGroupSubscription(b []byte) (map[taskID]taskClaim, int64, error) {
 	out := map[taskID]taskClaim{}
-	if len(b) == 0 || b[0] != subscriptionVersion {
-		return out, nil // none, or a version this one does not read
+	if len(b) == 0 || b[0] != subscriptionVersion && b[0] != userDataRunVersion {
+		return out, 0, nil // none, or a version this one does not read
 	}
 	r := userDataReader{b: b[1:]}
 	count := r.uvarint()
@@ -489,28 +523,39 @@ func decodeGroupSubscription(b []byte) (map[taskID]taskClaim, error) {
 		active := r.byte()
 		out[id] = taskClaim{position: position, active: active == 1}
 	}
+	run := r.run(b[0] == userDataRunVersion)
 	if r.err == nil && len(r.b) != 0 {
 		r.err = fmt.Errorf("%w: %d bytes after the tasks", errUserData, len(r.b))
 	}
 	if r.err != nil {
-		return map[taskID]taskClaim{}, r.err
+		return map[taskID]taskClaim{}, 0, r.err
 	}
-	return out, nil
+	return out, run, nil
 }
 
-func encodeGroupAssignment(standbys []taskID) []byte {
+// encodeGroupAssignment encodes a member's standby tasks, and the batch
+// run (0: none, version 1).
+func encodeGroupAssignment(standbys []taskID, run int64) []byte {
 	b := []byte{assignmentVersion}
+	if run != 0 {
+		b[0] = userDataRunVersion
+	}
 	b = binary.AppendUvarint(b, uint64(len(standbys)))
 	for _, id := range slices.SortedFunc(slices.Values(standbys), compareTasks) {
 		b = binary.AppendUvarint(b, uint64(id.sub))
 		b = binary.AppendUvarint(b, uint64(id.partition))
 	}
+	if run != 0 {
+		b = binary.AppendVarint(b, run)
+	}
 	return b
 }
 
-func decodeGroupAssignment(b []byte) ([]taskID, error) {
-	if len(b) == 0 || b[0] != assignmentVersion {
-		return nil, nil // none (the range balancer's), or a version this one does not read
+// decodeGroupAssignment decodes a member's standby tasks and the batch
+// run (0: none).
+func decodeGroupAssignment(b []byte) ([]taskID, int64, error) {
+	if len(b) == 0 || b[0] != assignmentVersion && b[0] != userDataRunVersion {
+		return nil, 0, nil // none (the range balancer's), or a version this one does not read
 	}
 	r := userDataReader{b: b[1:]}
 	count := r.uvarint()
@@ -521,10 +566,26 @@ func decodeGroupAssignment(b []byte) ([]taskID, error) {
 			out = append(out, id)
 		}
 	}
+	run := r.run(b[0] == userDataRunVersion)
 	if r.err == nil && len(r.b) != 0 {
 		r.err = fmt.Errorf("%w: %d bytes after the standbys", errUserData, len(r.b))
 	}
-	return out, r.err
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	return out, run, nil
+}
+
+// run reads the batch run id of version 2 (present), which is never 0.
+func (r *userDataReader) run(present bool) int64 {
+	if !present {
+		return 0
+	}
+	run := r.varint()
+	if r.err == nil && run == 0 {
+		r.err = fmt.Errorf("%w: batch run 0", errUserData)
+	}
+	return run
 }
 
 // userDataReader reads the integers of group user data, keeping the

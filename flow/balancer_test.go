@@ -227,32 +227,38 @@ func TestPlanTasksRandom(t *testing.T) {
 
 func TestGroupUserData(t *testing.T) {
 	sub := map[taskID]taskClaim{tid(0, 3): {position: -1, active: true}, tid(1, 0): {position: 1 << 40}, tid(2, 7): {position: 0, active: true}}
-	got, err := decodeGroupSubscription(encodeGroupSubscription(sub))
-	if err != nil || !maps.Equal(got, sub) {
-		t.Fatalf("subscription %v, %v; want %v", got, err, sub)
-	}
 	standbys := []taskID{tid(1, 2), tid(1, 0), tid(3, 1)}
-	back, err := decodeGroupAssignment(encodeGroupAssignment(standbys))
-	if err != nil || !slices.Equal(back, []taskID{tid(1, 0), tid(1, 2), tid(3, 1)}) {
-		t.Fatalf("assignment %v, %v", back, err)
+	for _, run := range []int64{0, 1, 1 << 60} {
+		got, gotRun, err := decodeGroupSubscription(encodeGroupSubscription(sub, run))
+		if err != nil || !maps.Equal(got, sub) || gotRun != run {
+			t.Fatalf("subscription %v, run %d, %v; want %v, run %d", got, gotRun, err, sub, run)
+		}
+		back, backRun, err := decodeGroupAssignment(encodeGroupAssignment(standbys, run))
+		if err != nil || !slices.Equal(back, []taskID{tid(1, 0), tid(1, 2), tid(3, 1)}) || backRun != run {
+			t.Fatalf("assignment %v, run %d, %v", back, backRun, err)
+		}
+	}
+	// Version 1 without a run: as before batch runs.
+	if b := encodeGroupAssignment(standbys, 0); b[0] != 1 {
+		t.Errorf("assignment without a run has version %d", b[0])
 	}
 	// None, or an unknown version: empty.
 	for _, b := range [][]byte{nil, {}, {9, 1, 2}} {
-		if s, err := decodeGroupSubscription(b); err != nil || len(s) != 0 {
+		if s, _, err := decodeGroupSubscription(b); err != nil || len(s) != 0 {
 			t.Errorf("subscription %v: %v, %v", b, s, err)
 		}
-		if a, err := decodeGroupAssignment(b); err != nil || len(a) != 0 {
+		if a, _, err := decodeGroupAssignment(b); err != nil || len(a) != 0 {
 			t.Errorf("assignment %v: %v, %v", b, a, err)
 		}
 	}
-	// Malformed: errors.
-	for _, b := range [][]byte{{1, 2, 0}, {1, 1, 0, 0, 2}, {1, 0, 7}} {
-		if _, err := decodeGroupSubscription(b); err == nil {
+	// Malformed: errors (version 2 without its run, or with run 0).
+	for _, b := range [][]byte{{1, 2, 0}, {1, 1, 0, 0, 2}, {1, 0, 7}, {2, 0}, {2, 0, 0}} {
+		if _, _, err := decodeGroupSubscription(b); err == nil {
 			t.Errorf("subscription %v decoded", b)
 		}
 	}
-	for _, b := range [][]byte{{1, 2, 0, 0}, {1, 0, 7}} {
-		if _, err := decodeGroupAssignment(b); err == nil {
+	for _, b := range [][]byte{{1, 2, 0, 0}, {1, 0, 7}, {2, 0}, {2, 0, 0}} {
+		if _, _, err := decodeGroupAssignment(b); err == nil {
 			t.Errorf("assignment %v decoded", b)
 		}
 	}
@@ -262,16 +268,18 @@ func TestGroupUserData(t *testing.T) {
 // of assignments never make the decoders panic, and what decodes encodes
 // back the same.
 func FuzzGroupUserData(f *testing.F) {
-	f.Add(encodeGroupSubscription(map[taskID]taskClaim{tid(1, 2): {position: 7, active: true}}))
-	f.Add(encodeGroupAssignment([]taskID{tid(0, 1), tid(4, 2)}))
+	f.Add(encodeGroupSubscription(map[taskID]taskClaim{tid(1, 2): {position: 7, active: true}}, 0))
+	f.Add(encodeGroupAssignment([]taskID{tid(0, 1), tid(4, 2)}, 0))
+	f.Add(encodeGroupSubscription(map[taskID]taskClaim{tid(1, 2): {position: 7}}, 12345))
+	f.Add(encodeGroupAssignment([]taskID{tid(0, 1)}, -3))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if s, err := decodeGroupSubscription(b); err == nil && len(s) > 0 {
-			if again, err := decodeGroupSubscription(encodeGroupSubscription(s)); err != nil || !maps.Equal(again, s) {
+		if s, run, err := decodeGroupSubscription(b); err == nil && len(s) > 0 {
+			if again, againRun, err := decodeGroupSubscription(encodeGroupSubscription(s, run)); err != nil || !maps.Equal(again, s) || againRun != run {
 				t.Fatalf("%v: %v, %v", s, again, err)
 			}
 		}
-		if a, err := decodeGroupAssignment(b); err == nil && len(a) > 0 {
-			if again, err := decodeGroupAssignment(encodeGroupAssignment(a)); err != nil || len(again) != len(a) {
+		if a, run, err := decodeGroupAssignment(b); err == nil && len(a) > 0 {
+			if again, againRun, err := decodeGroupAssignment(encodeGroupAssignment(a, run)); err != nil || len(again) != len(a) || againRun != run {
 				t.Fatalf("%v: %v, %v", a, again, err)
 			}
 		}

@@ -76,6 +76,9 @@ type taskState struct {
 	// dirty says the stores may hold writes not committed yet (an active
 	// task in the middle of a step).
 	dirty bool
+	// batch is the task's progress in a batch run (nil outside batch
+	// mode, and for standbys).
+	batch *taskBatch
 }
 
 // stateful reports whether the task has logged stores.

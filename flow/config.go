@@ -100,11 +100,35 @@ type Config struct {
 	OnError ErrorPolicy
 	// Logger receives the application's logs (slog.Default when nil).
 	Logger *slog.Logger
+	// Batch, when set, runs the application in batch mode: each input
+	// partition is read over a bounded range of offsets, from the
+	// group's committed offset (or the start) to the end Batch says,
+	// and Run returns nil once this instance's tasks have read their
+	// whole ranges and flushed what they held (windows closed, join
+	// buffers expired, event-time timers fired). docs/flow.md, "Batch
+	// mode", describes it.
+	Batch *Batch
 	// Registerer receives the application's Prometheus metrics (none
 	// when nil): a program that serves metrics passes its registry
 	// (prometheus.DefaultRegisterer, or Weir's when embedded beside
 	// it). docs/flow.md lists them.
 	Registerer prometheus.Registerer
+}
+
+// Batch configures batch mode (Config.Batch). A batch run is the time
+// during which the application's consumer group has members: the first
+// instance to join an empty group starts a run, the instances that join
+// it while it has members take part in the same run, and each task ends
+// its input partitions where the run first saw them end. The zero Batch
+// reads every input partition to its end.
+type Batch struct {
+	// Until, when not zero, ends each input partition's range before
+	// its first record whose timestamp is at or after Until (found with
+	// ListOffsets by timestamp), or at its end if it has none. When
+	// zero, a range ends at the partition's end (its last stable
+	// offset: records of transactions still open are left out) when the
+	// run first opens the partition's task.
+	Until time.Time
 }
 
 // RestoreProgress is where the restore of a task's store stands, as

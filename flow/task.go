@@ -276,6 +276,32 @@ func (t *task) advance() error {
 	return nil
 }
 
+// endInput ends the task's input (batch mode, TestDriver.EndInput): the
+// watermark goes to the end of time, math.MaxInt64, so that every window
+// closes, stream-stream join buffers expire and event-time timers fire,
+// as Flink's bounded sources end with a last watermark. A panic of an
+// operator is an error.
+func (t *task) endInput() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("flow: task %s: panic: %v", t.id, p)
+		}
+	}()
+	if t.watermark == math.MaxInt64 && !t.timersDue {
+		return nil
+	}
+	t.watermark, t.timersDue = math.MaxInt64, false
+	for _, f := range t.onWatermark {
+		if err := f(t, t.watermark); err != nil {
+			return err
+		}
+	}
+	if t.metrics != nil {
+		t.metrics.advanced(t)
+	}
+	return nil
+}
+
 // tick runs the wall clock's reactions and lets idle inputs stop holding
 // the watermark back. A panic of an operator is an error.
 func (t *task) tick() (err error) {

@@ -110,13 +110,16 @@ func (s *timerService[K]) fireDue(d TimeDomain, upTo int64) error {
 		if err != nil {
 			return err
 		}
+		if len(due) == 0 {
+			return nil // none left (upTo is math.MaxInt64 at the end of input)
+		}
 		s.known[d] = false // read again after firing: timers may be set
 		switch {
 		case len(due) < timerBatch:
 			// Every timer due by upTo is in due; those set while they
 			// fire lower the floor again.
 			s.floor[d] = max(s.floor[d], min(upTo, math.MaxInt64-1)+1)
-		case len(due) > 0:
+		default:
 			s.floor[d] = max(s.floor[d], dueTime(due[len(due)-1]))
 		}
 		for _, k := range due {

@@ -64,6 +64,9 @@ func (a *App) setUpTopics(ctx context.Context) error {
 			}
 		}
 	}
+	if a.batch != nil {
+		a.batch.subPartitions = counts
+	}
 	type internal struct {
 		partitions int32
 		configs    map[string]*string

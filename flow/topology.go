@@ -80,6 +80,9 @@ type storeDef struct {
 	// aggregations, the other aggregations' tables and processors'
 	// stores.
 	cached bool
+	// internal stores belong to the runtime, not to operators (batch
+	// mode's, batch.go): their sub-topology is set when they are made.
+	internal bool
 }
 
 type storeKind int
@@ -157,6 +160,9 @@ func (t *Topology) build() error {
 	}
 	// Operators that share a store run in one task.
 	for _, s := range t.stores {
+		if s.internal {
+			continue
+		}
 		first := -1
 		for _, n := range t.nodes {
 			if slices.Contains(n.stores, s.name) {
@@ -178,6 +184,9 @@ func (t *Topology) build() error {
 		n.sub = number[root]
 	}
 	for _, s := range t.stores {
+		if s.internal {
+			continue
+		}
 		s.sub = -1
 		for _, n := range t.nodes {
 			if slices.Contains(n.stores, s.name) {
