@@ -13,7 +13,8 @@ func FuzzCodecs(f *testing.F) {
 	buffer := encodeBuffer([]bufferEntry{{matched: true, value: []byte("v")}, {value: nil}})
 	sub := encodeSubscription(subscription{hash: 1, leftKey: []byte("k")})
 	resp := encodeResponse(fkResponse{hash: 2, found: true, right: []byte("v")})
-	for _, seed := range [][]byte{nil, {}, {0}, {1, 'x'}, {2}, w, []byte(`{"a":1}`), make([]byte, 8), buffer, sub, resp} {
+	end := endMarker{run: 7, from: taskID{sub: 1, partition: 3}}.encode()
+	for _, seed := range [][]byte{nil, {}, {0}, {1, 'x'}, {2}, w, []byte(`{"a":1}`), make([]byte, 8), buffer, sub, resp, end} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -45,6 +46,11 @@ func FuzzCodecs(f *testing.F) {
 		if r, err := decodeResponse(b); err == nil {
 			if again := encodeResponse(r); string(again) != string(b) {
 				t.Fatalf("response %x re-encodes as %x", b, again)
+			}
+		}
+		if m, err := decodeEndMarker(b); err == nil {
+			if again := m.encode(); string(again) != string(b) {
+				t.Fatalf("end marker %x re-encodes as %x", b, again)
 			}
 		}
 	})
