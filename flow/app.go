@@ -72,6 +72,12 @@ type App struct {
 	// changelogs holds the changelog topics' names.
 	readers    map[string]int
 	changelogs map[string]bool
+	// repartitions holds the repartition topics' names; purged is how
+	// far each of their partitions has been purged, purgedAt when
+	// (purge.go). Owned by Run's goroutine.
+	repartitions map[string]bool
+	purged       map[topicPartition]int64
+	purgedAt     time.Time
 
 	// assignMu guards active, the tasks assigned to this instance,
 	// pending, an assignment that the next step applies, and wake, which
@@ -148,6 +154,9 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.RepartitionPurgeInterval == 0 {
+		cfg.RepartitionPurgeInterval = DefaultRepartitionPurgeInterval
+	}
 	if cfg.TransactionTimeout <= 0 {
 		cfg.TransactionTimeout = 10 * time.Second
 	}
@@ -169,7 +178,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 	}
 	a := &App{compression: codecs, top: top, batch: batch, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
 		partitions: make(map[string]int), tasks: make(map[taskID]*taskState), readers: make(map[string]int),
-		changelogs: make(map[string]bool), active: make(map[taskID]bool), local: make(map[taskID]int64),
+		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
@@ -184,6 +193,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 				name := topic
 				if n.repartition {
 					name = RepartitionTopic(cfg.ApplicationID, topic)
+					a.repartitions[name] = true
 				}
 				a.readers[name] = sub
 			}
@@ -346,12 +356,14 @@ func (a *App) step(ctx context.Context) error {
 	}
 	a.tasksMu.Unlock()
 	if a.session != nil {
-		return a.endTransaction(processErr)
+		err = a.endTransaction(processErr)
+	} else if err = processErr; err == nil {
+		err = a.commitAtLeastOnce()
 	}
-	if processErr != nil {
-		return processErr
+	if err == nil {
+		a.purge()
 	}
-	return a.commitAtLeastOnce()
+	return err
 }
 
 // poll polls for records until some come, the commit interval passes or

@@ -236,3 +236,83 @@ func TestAppCompression(t *testing.T) {
 		})
 	}
 }
+
+// TestAppPurgeRepartition checks that the records of a repartition topic
+// that the application has consumed and committed are deleted
+// (RepartitionPurgeInterval), under both guarantees, never past what the
+// group committed.
+func TestAppPurgeRepartition(t *testing.T) {
+	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
+		t.Run(map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g], func(t *testing.T) {
+			addr := startBroker(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			admin := kadm.NewClient(cl)
+			if _, err := admin.CreateTopics(ctx, 2, 1, nil, "words", "counts"); err != nil {
+				t.Fatal(err)
+			}
+			app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: t.TempDir(), Guarantee: g,
+				CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- app.Run(runCtx) }()
+			defer func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			var in []*kgo.Record
+			for i := range 200 {
+				in = append(in, &kgo.Record{Value: fmt.Appendf(nil, "w%02d", i%20)})
+			}
+			if err := cl.ProduceSync(ctx, in...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			topic := RepartitionTopic("wc", "by-word")
+			for {
+				if ctx.Err() != nil {
+					t.Fatalf("the records of %s were not purged", topic)
+				}
+				starts, err := admin.ListStartOffsets(ctx, topic)
+				if err != nil {
+					continue // not created yet
+				}
+				ends, err := admin.ListEndOffsets(ctx, topic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				committed, err := admin.FetchOffsets(ctx, "wc")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Done once every record was consumed (the committed
+				// offset at the end, or before the last transaction's
+				// marker) and purged up to the committed offset.
+				written, done := int64(0), true
+				ends.Each(func(end kadm.ListedOffset) {
+					written += end.Offset
+					start, _ := starts.Lookup(end.Topic, end.Partition)
+					c, ok := committed.Lookup(end.Topic, end.Partition)
+					if start.Offset > 0 && (!ok || c.At < start.Offset) {
+						t.Fatalf("%s/%d purged to %d, past the committed offset %v", end.Topic, end.Partition, start.Offset, c.At)
+					}
+					done = done && ok && c.At >= end.Offset-1 && start.Offset == c.At
+				})
+				if written >= 200 && done {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}

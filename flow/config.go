@@ -83,6 +83,11 @@ type Config struct {
 	// that instance restores only the few records it had not read yet.
 	// There are at most as many standbys of a task as other instances.
 	StandbyReplicas int
+	// RepartitionPurgeInterval is how often an instance deletes the
+	// records of repartition topics it has consumed and committed
+	// (DeleteRecords up to the committed offsets, after a commit), as
+	// Kafka Streams does (30 s when zero; negative: never).
+	RepartitionPurgeInterval time.Duration
 	// Compression is the compression of the batches the application
 	// produces (output, repartition and changelog records), by Kafka's
 	// names for compression.type: "none" (the default, as in Kafka
