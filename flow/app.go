@@ -78,6 +78,13 @@ type App struct {
 	repartitions map[string]bool
 	purged       map[topicPartition]int64
 	purgedAt     time.Time
+	// standbyIDs are the standbys of the last assignment; unassigned
+	// says since when each task directory without a task or standby
+	// here has been so, cleanedAt when the state directory was last
+	// cleaned (cleanup.go). Owned by Run's goroutine.
+	standbyIDs map[taskID]bool
+	unassigned map[taskID]time.Time
+	cleanedAt  time.Time
 
 	// assignMu guards active, the tasks assigned to this instance,
 	// pending, an assignment that the next step applies, and wake, which
@@ -154,6 +161,9 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.StateCleanupDelay == 0 {
+		cfg.StateCleanupDelay = DefaultStateCleanupDelay
+	}
 	if cfg.RepartitionPurgeInterval == 0 {
 		cfg.RepartitionPurgeInterval = DefaultRepartitionPurgeInterval
 	}
@@ -178,7 +188,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 	}
 	a := &App{compression: codecs, top: top, batch: batch, cfg: cfg, logger: cfg.Logger.With("application", cfg.ApplicationID),
 		partitions: make(map[string]int), tasks: make(map[taskID]*taskState), readers: make(map[string]int),
-		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), active: make(map[taskID]bool), local: make(map[taskID]int64),
+		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), unassigned: make(map[taskID]time.Time), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
@@ -362,6 +372,7 @@ func (a *App) step(ctx context.Context) error {
 	}
 	if err == nil {
 		a.purge()
+		a.cleanUp()
 	}
 	return err
 }
@@ -638,6 +649,7 @@ func (a *App) applyAssignment(ctx context.Context) {
 			want[id] = true
 		}
 	}
+	a.standbyIDs = want
 	a.standbys.update(ctx, want)
 }
 

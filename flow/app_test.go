@@ -2,10 +2,13 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -314,5 +317,61 @@ func TestAppPurgeRepartition(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestAppStateCleanup checks that the state directory of a task assigned
+// elsewhere is deleted after Config.StateCleanupDelay, and the state of
+// the tasks running here is kept.
+func TestAppStateCleanup(t *testing.T) {
+	addr := startBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 2, 1, nil, "words", "counts"); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := t.TempDir()
+	appDir := AppStateDir(stateDir, "wc")
+	// The state of a task of a partition this instance will not have.
+	gone := filepath.Join(appDir, taskID{sub: 1, partition: 5}.String())
+	if err := os.MkdirAll(gone, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: stateDir,
+		CommitInterval: 20 * time.Millisecond, StateCleanupDelay: 300 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("a")}, &kgo.Record{Value: []byte("b")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if ctx.Err() != nil {
+			t.Fatalf("the state of an unassigned task was kept: %s", gone)
+		}
+		if _, err := os.Stat(gone); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for p := range int32(2) {
+		if _, err := os.Stat(filepath.Join(appDir, taskID{sub: 1, partition: p}.String())); err != nil {
+			t.Errorf("the state of an active task: %v", err)
+		}
 	}
 }

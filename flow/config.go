@@ -83,6 +83,12 @@ type Config struct {
 	// that instance restores only the few records it had not read yet.
 	// There are at most as many standbys of a task as other instances.
 	StandbyReplicas int
+	// StateCleanupDelay is how long the local state of a task that is
+	// neither active nor a standby on this instance is kept before its
+	// directory is deleted (Kafka Streams' state.cleanup.delay.ms: 10
+	// minutes when zero; negative: never). Kept state lets a task that
+	// comes back restore only what it missed.
+	StateCleanupDelay time.Duration
 	// RepartitionPurgeInterval is how often an instance deletes the
 	// records of repartition topics it has consumed and committed
 	// (DeleteRecords up to the committed offsets, after a commit), as
