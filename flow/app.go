@@ -38,6 +38,8 @@ type App struct {
 	logger *slog.Logger
 	// compression is the producer's compression (Config.Compression).
 	compression []kgo.CompressionCodec
+	// promise is a.onProduced, the promise of every record produced.
+	promise func(*kgo.Record, error)
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -191,6 +193,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), unassigned: make(map[taskID]time.Time), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
+	a.promise = a.onProduced
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
 		return nil, fmt.Errorf("flow: register metrics: %w", err)
 	}
@@ -869,23 +872,34 @@ func (a *App) produce(r *kgo.Record) {
 			return
 		}
 	}
-	promise := func(r *kgo.Record, err error) {
-		if err != nil {
-			a.produceMu.Lock()
-			if a.produceErr == nil {
-				a.produceErr = err
-			}
-			a.produceMu.Unlock()
-			return
-		}
-		a.recordProduced(r)
-	}
 	if a.session != nil {
-		a.session.Produce(a.work, r, promise)
+		a.session.Produce(a.work, r, a.promise)
 	} else {
-		a.client.Produce(a.work, r, promise)
+		a.client.Produce(a.work, r, a.promise)
 	}
 }
+
+// onProduced is the promise of every record produced (a.promise, made once
+// rather than a closure a record): it notes the first error, or the
+// record's offset, and then the record goes back to the pool.
+func (a *App) onProduced(r *kgo.Record, err error) {
+	if err != nil {
+		a.produceMu.Lock()
+		if a.produceErr == nil {
+			a.produceErr = err
+		}
+		a.produceMu.Unlock()
+		return
+	}
+	a.recordProduced(r)
+	*r = kgo.Record{}
+	recordPool.Put(r)
+}
+
+// recordPool holds records to produce, so that producing a record does
+// not allocate one: the client is done with a record once its promise
+// has been called.
+var recordPool = sync.Pool{New: func() any { return new(kgo.Record) }}
 
 // takeProduceErr returns and clears the first produce error.
 func (a *App) takeProduceErr() error {
@@ -900,7 +914,8 @@ func (a *App) takeProduceErr() error {
 type appOutput struct{ a *App }
 
 func (o appOutput) send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error {
-	r := &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.UnixMilli(ts), Headers: headers, Partition: partition}
+	r := recordPool.Get().(*kgo.Record)
+	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, value, time.UnixMilli(ts), headers, partition
 	o.a.produce(r)
 	return nil
 }
