@@ -102,7 +102,7 @@ func (s *taskStore) get(key []byte) ([]byte, bool, error) {
 // put writes key's value in a key-value store (nil deletes it).
 func (s *taskStore) put(key, value []byte) error {
 	if s.kvCache != nil {
-		s.kvCache[string(key)] = bytes.Clone(value)
+		s.kvCache[string(key)] = bytes.Clone(value) // as putWindow
 		return s.err
 	}
 	var err error
@@ -120,7 +120,8 @@ func (s *taskStore) putWindow(key []byte, t int64, value []byte) error {
 		s.floor = min(s.floor, t)
 	}
 	if s.cache != nil {
-		s.cache.put(key, t, value)
+		// A copy: a codec may encode into a buffer it reuses.
+		s.cache.put(key, t, bytes.Clone(value))
 		return s.err
 	}
 	return s.wrote(s.windows.Put(key, t, value))
