@@ -35,8 +35,9 @@ type Config struct {
 // defaults of Beam's and Flink's generator, with n events over span of
 // event time. (Flink's published runs are 100,000,000 events over 10 s;
 // the benchmarks here, of fewer events, take 30 s, so that every windowed
-// query closes windows, and so writes rows, before the input ends: flow
-// has no end of input that would close the last windows.)
+// query closes windows, and so writes rows, before the input ends: a
+// streaming run has no end of input that would close the last windows; a
+// batch run closes them all.)
 func BenchmarkConfig(n int64, span time.Duration) model.GeneratorConfig {
 	c := model.DefaultGeneratorConfig()
 	c.NumEvents = n

@@ -3,8 +3,8 @@
 // processing, and benchmarks the queries end to end against a Weir broker.
 //
 //	nexmark generate -b 127.0.0.1:9092 -topic events -events 1000000 [-partitions 1] [-rate 0] [-span 30s]
-//	nexmark run      -b 127.0.0.1:9092 -query q5 -input events -output q5
-//	nexmark bench    -weir /tmp/weir -queries q0,q1,q2 -events 1000000 -runs 3
+//	nexmark run      -b 127.0.0.1:9092 -query q5 -input events -output q5 [-batch]
+//	nexmark bench    -weir /tmp/weir -queries q0,q1,q2 -events 1000000 -runs 3 [-batch]
 //
 // generate writes the events of flow/nexmark's generator (Beam's and
 // Flink's parameters) to a topic, created if missing: -events of them (0:
@@ -14,7 +14,9 @@
 //
 // run runs one query (q0 ... q8) from -input to -output (created with the
 // input's partition count if missing) until interrupted, exactly once
-// unless -at-least-once.
+// unless -at-least-once. With -batch it runs in flow's batch mode: it reads
+// the input up to its end as of the start, closes every window and
+// auction, and exits (q3, a foreign-key join, cannot run so).
 //
 // bench measures a query's events per CPU second of the flow process, end
 // to end: it starts a broker (weir serve, the binary given by -weir, as a
@@ -25,8 +27,13 @@
 // answer over those events (checked against flow/nexmark's reference:
 // the rows of a stream, the latest rows of a table) and the application
 // has committed the whole input, and reads the child's CPU time
-// (user+system, /proc/<pid>/stat) at that moment. It prints a line per run
-// and a table of medians. -cpu-profile-dir keeps each run's CPU profile.
+// (user+system, /proc/<pid>/stat) at that moment. With -batch the
+// children run with -batch: the run must end with the child exiting by
+// itself with status 0, its output the answer at the end of input (every
+// window closed, every auction settled) and its whole input committed; its
+// CPU time is that of its whole life (its rusage at exit). q3 is skipped
+// then. It prints a line per run and a table of medians. -cpu-profile-dir
+// keeps each run's CPU profile.
 package main
 
 import (

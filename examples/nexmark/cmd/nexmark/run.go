@@ -30,6 +30,7 @@ func run(args []string) error {
 	mergeGrace := fs.Duration("merge-grace", 0, "grace of q5's and q7's merging stages (needed with several partitions)")
 	stateDir := fs.String("state-dir", "", "local state directory (default: flow's)")
 	atLeastOnce := fs.Bool("at-least-once", false, "process at least once rather than exactly once")
+	batch := fs.Bool("batch", false, "batch mode: process the input up to its end as of the start, close every window and auction, and exit")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the run to this file")
 	logLevel := fs.String("log-level", "warn", "least severe level logged: debug, info, warn, error")
 	fs.Parse(args)
@@ -52,6 +53,9 @@ func run(args []string) error {
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))}
 	if *atLeastOnce {
 		cfg.Guarantee = flow.AtLeastOnce
+	}
+	if *batch {
+		cfg.Batch = &flow.Batch{}
 	}
 	app, err := flow.New(q.Topology(nexmark.Config{Input: *input, Output: *output, Grace: *grace, MergeGrace: *mergeGrace}), cfg)
 	if err != nil {
