@@ -507,41 +507,47 @@ func (a *App) needed(fetches kgo.Fetches) []taskID {
 // REQUIRES: a.tasksMu is held.
 func (a *App) processAll(fetches kgo.Fetches) error {
 	var err error
-	fetches.EachRecord(func(r *kgo.Record) {
-		if err != nil {
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if err != nil || len(p.Records) == 0 {
 			return
 		}
-		sub, ok := a.readers[r.Topic]
+		// The partition's task, looked up once for its records.
+		sub, ok := a.readers[p.Topic]
 		if !ok {
-			err = fmt.Errorf("flow: a record of topic %s, which no source reads", r.Topic)
+			err = fmt.Errorf("flow: a record of topic %s, which no source reads", p.Topic)
 			return
 		}
-		t := a.tasks[taskID{sub: sub, partition: r.Partition}]
+		t := a.tasks[taskID{sub: sub, partition: p.Partition}]
 		if t == nil {
-			err = fmt.Errorf("flow: a record of %s/%d, whose task is not open", r.Topic, r.Partition)
+			err = fmt.Errorf("flow: a record of %s/%d, whose task is not open", p.Topic, p.Partition)
 			return
 		}
-		if t.batch != nil {
-			process, berr := a.batchRecord(t, r)
-			if berr != nil || !process {
-				err = berr
+		repartition := t.sources[p.Topic] != nil && t.sources[p.Topic].repartition
+		for _, r := range p.Records {
+			if t.batch != nil {
+				process, berr := a.batchRecord(t, r)
+				if berr != nil {
+					err = berr
+					return
+				}
+				if !process {
+					continue
+				}
+			} else if _, marker := endMarkerOf(r); r.Attrs.IsControl() || marker && repartition {
+				continue // a batch run's end marker: never processed
+			}
+			perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
+			if err = a.handle(r, perr); err == nil && t.batch != nil {
+				err = a.batchProcessed(t, r)
+			}
+			if err != nil {
 				return
 			}
-		} else if _, marker := endMarkerOf(r); r.Attrs.IsControl() || marker && t.sources[r.Topic] != nil && t.sources[r.Topic].repartition {
-			return // a batch run's end marker: never processed
 		}
-		perr := t.processInput(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli(), r.Headers)
-		if err = a.handle(r, perr); err == nil && t.batch != nil {
-			err = a.batchProcessed(t, r)
+		if a.metrics != nil {
+			a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[len(p.Records)-1].Offset-1)
 		}
 	})
-	if a.metrics != nil {
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			if n := len(p.Records); n > 0 {
-				a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[n-1].Offset-1)
-			}
-		})
-	}
 	return err
 }
 
