@@ -183,7 +183,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 	if cfg.Batch != nil {
 		graph := newBatchGraph(top, cfg.ApplicationID)
 		if graph.cycle {
-			return nil, errors.New("flow: batch mode: sub-topologies read each other's repartition topics in a cycle (a foreign-key join), which batch mode cannot end")
+			return nil, errors.New("flow: batch mode: repartition topics wait for each other's end in a cycle (a timed operator above a foreign-key join's subscriptions?), which batch mode cannot end")
 		}
 		top = withBatchStores(top)
 		batch = &batchState{graph: graph, limits: make(map[topicPartition]int64)}

@@ -35,12 +35,34 @@ package flow
 //
 // Repartition topics. A task reading a repartition topic cannot know its
 // end from offsets: the upstream tasks, here or on other instances, are
-// still writing it. So when a task finishes, it writes an end marker to
-// every partition of every repartition topic its sub-topology writes, in
-// its transaction under exactly-once. The partition of a repartition
-// topic has ended once the markers of this run from every upstream task
-// (as many as the upstream sub-topology's partitions) have come; a task
-// finishes once all its inputs have ended. The markers are read by the
+// still writing it. So a task writes an end marker to every partition of
+// every repartition topic its sub-topology writes, in its transaction
+// under exactly-once, once nothing more can reach the topic from it:
+//
+//   - early, when no timed operator (a window, a stream-stream join's
+//     buffers, a processor's timers: node.timed) is on a path from the
+//     task's inputs to the topic's sink, and every input on such a path
+//     (a source node among the sink's ancestors) has ended: records reach
+//     a sink only along the graph's edges, from records of those inputs,
+//     so none can come; operators sharing a store send nothing to each
+//     other (see sinkInputs);
+//   - otherwise when the task finishes, after its final watermark, whose
+//     windows and timers may emit into the topic.
+//
+// This is what lets a foreign-key join end: its left side writes the
+// subscriptions, read by its right side, which writes the responses,
+// read by the left. The subscriptions come from the left table alone, so
+// their markers are written once the left table's input has ended; the
+// right side then ends, its responses' markers are written, and the left
+// side ends. A topology is refused only when some repartition topic still
+// waits for its own end (batchGraph.cycle): e.g. a stream-stream join
+// above a foreign-key join's left table, whose subscriptions then wait
+// for the left side to finish, which waits for the responses.
+//
+// The partition of a repartition topic has ended once the markers of
+// this run from every upstream task (as many as the upstream
+// sub-topology's partitions) have come; a task finishes once all its
+// inputs have ended. The markers are read by the
 // runtime and never reach operators, in batch mode or not; markers of
 // other runs are dropped. The end marker, a record with neither key nor
 // value and one header:
@@ -48,7 +70,7 @@ package flow
 //	key     "flow.end"
 //	value   byte       1, the version of this encoding
 //	        8 bytes    the batch run id, big-endian (signed)
-//	        4 bytes    the sub-topology of the task that finished, big-endian
+//	        4 bytes    the sub-topology of the task that wrote it, big-endian
 //	        4 bytes    the partition of that task, big-endian
 //
 // These bytes are part of the wire format: instances of other versions
@@ -69,11 +91,13 @@ package flow
 //	"bound/<topic>"            a source topic's bound (8 bytes)
 //	"end/<topic>/<sub>_<p>"    the end marker of upstream task <sub>_<p> came
 //	"ended/<topic>"            the input ended, its offset then (8 bytes)
+//	"marked/<topic>"           the task wrote its end markers to a
+//	                           repartition topic
 //	"finished"                 the task has finished
 //
-// Not supported: topologies whose sub-topologies read each other's
-// repartition topics in a cycle (foreign-key joins), which no end marker
-// can settle; New refuses them in batch mode.
+// Not supported: topologies whose repartition topics wait for each
+// other's end in a cycle (see above), which no end marker can settle; New
+// refuses them in batch mode.
 
 import (
 	"context"
@@ -100,7 +124,7 @@ const (
 )
 
 // endMarker is what an end marker says: the run, and the task that
-// finished.
+// wrote it (which writes no more to the topic in the run).
 type endMarker struct {
 	run  int64
 	from taskID
@@ -148,30 +172,48 @@ func batchStoreName(sub int) string { return fmt.Sprintf("flow-batch-%d", sub) }
 
 // Keys of the batch store.
 const (
-	batchKeyRun      = "run"
-	batchKeyFinished = "finished"
-	batchPrefixBound = "bound/"
-	batchPrefixEnd   = "end/"
-	batchPrefixEnded = "ended/"
+	batchKeyRun       = "run"
+	batchKeyFinished  = "finished"
+	batchPrefixBound  = "bound/"
+	batchPrefixEnd    = "end/"
+	batchPrefixEnded  = "ended/"
+	batchPrefixMarked = "marked/"
 )
 
 // batchGraph is how sub-topologies feed each other through repartition
-// topics (full names).
+// topics (full names), and when a task may write a topic's end markers.
 type batchGraph struct {
 	// writer maps each repartition topic to the sub-topology writing it.
 	writer map[string]int
 	// writes maps each sub-topology to the repartition topics it writes.
 	writes map[int][]string
-	// order lists the sub-topologies, each after those writing its
-	// input; cycle is set when there is no such order.
-	order []int
+	// inputs maps each sub-topology to the topics it reads.
+	inputs map[int][]string
+	// early maps the repartition topics whose end markers a task writes
+	// before it finishes to the inputs they wait for: the task's inputs
+	// whose records can reach the topic's sink. A topic below a timed
+	// operator is not in it: its markers wait for the task to finish.
+	early map[string][]string
+	// cycle is set when some repartition topic waits, through the
+	// topics its markers wait for, for itself: then no end marker can
+	// settle it.
 	cycle bool
 }
 
 // newBatchGraph reads a built topology's repartition edges.
 func newBatchGraph(top *Topology, appID string) batchGraph {
-	g := batchGraph{writer: map[string]int{}, writes: map[int][]string{}}
-	upstream := map[int]map[int]bool{}
+	g := batchGraph{writer: map[string]int{}, writes: map[int][]string{}, inputs: map[int][]string{}, early: map[string][]string{}}
+	fullName := func(n *node, topic string) string {
+		if n.repartition {
+			return RepartitionTopic(appID, topic)
+		}
+		return topic
+	}
+	for _, n := range top.nodes {
+		for _, topic := range n.topics {
+			g.inputs[n.sub] = append(g.inputs[n.sub], fullName(n, topic))
+		}
+	}
 	for _, n := range top.nodes {
 		if n.kind != kindRepartitionSink {
 			continue
@@ -179,38 +221,113 @@ func newBatchGraph(top *Topology, appID string) batchGraph {
 		topic := RepartitionTopic(appID, n.sinkTopic)
 		g.writer[topic] = n.sub
 		g.writes[n.sub] = append(g.writes[n.sub], topic)
-		reader := n.children[0].sub
-		if upstream[reader] == nil {
-			upstream[reader] = map[int]bool{}
+		if inputs, ok := sinkInputs(n, fullName); ok {
+			g.early[topic] = inputs
 		}
-		upstream[reader][n.sub] = true
 	}
+	g.cycle = g.findCycle()
+	return g
+}
+
+// sinkInputs returns the input topics whose records can reach a
+// repartition sink: those of the source nodes among its ancestors in its
+// sub-topology. Records reach a sink only along the graph's edges:
+// operators that share a store run in one task (Topology.build) but
+// send nothing to each other, and an operator sends only to its
+// children (a foreign-key join's subscribing operator's child is the
+// subscription sink; the response source's operators reach the join's
+// result, never that sink). ok is false when a timed operator is among
+// the ancestors: what it emits at the task's final watermark can reach
+// the sink after its inputs have ended.
+func sinkInputs(sink *node, fullName func(*node, string) string) (inputs []string, ok bool) {
+	seen := map[*node]bool{}
+	stack := slices.Clone(sink.parents)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if n.timed {
+			return nil, false
+		}
+		if len(n.topics) > 0 {
+			for _, topic := range n.topics {
+				inputs = append(inputs, fullName(n, topic))
+			}
+			continue // a source: its parent, if any, is another sub-topology's sink
+		}
+		stack = append(stack, n.parents...)
+	}
+	slices.Sort(inputs)
+	return slices.Compact(inputs), true
+}
+
+// waitsFor returns the repartition topics whose end a repartition
+// topic's end markers wait for: those among the inputs its early markers
+// wait for, or among all its writer's inputs.
+func (g batchGraph) waitsFor(topic string) []string {
+	inputs, ok := g.early[topic]
+	if !ok {
+		inputs = g.inputs[g.writer[topic]]
+	}
+	var out []string
+	for _, in := range inputs {
+		if _, repartition := g.writer[in]; repartition {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// findCycle reports whether a repartition topic waits for itself.
+func (g batchGraph) findCycle() bool {
 	const (
 		unseen = iota
 		visiting
 		visited
 	)
-	state := make([]int, top.subTopologies())
-	var visit func(sub int)
-	visit = func(sub int) {
-		switch state[sub] {
+	state := map[string]int{}
+	var visit func(topic string) bool
+	visit = func(topic string) bool {
+		switch state[topic] {
 		case visiting:
-			g.cycle = true
-			return
+			return true
 		case visited:
-			return
+			return false
 		}
-		state[sub] = visiting
-		for _, up := range slices.Sorted(maps.Keys(upstream[sub])) {
-			visit(up)
+		state[topic] = visiting
+		for _, up := range g.waitsFor(topic) {
+			if visit(up) {
+				return true
+			}
 		}
-		state[sub] = visited
-		g.order = append(g.order, sub)
+		state[topic] = visited
+		return false
 	}
-	for sub := range state {
-		visit(sub)
+	for _, topic := range slices.Sorted(maps.Keys(g.writer)) {
+		if visit(topic) {
+			return true
+		}
 	}
-	return g
+	return false
+}
+
+// endsEarly reports whether a task may write a repartition topic's end
+// markers before it finishes: the topic is early and every input it
+// waits for has ended.
+func (g batchGraph) endsEarly(topic string, ended func(input string) bool) bool {
+	inputs, ok := g.early[topic]
+	if !ok {
+		return false
+	}
+	for _, in := range inputs {
+		if !ended(in) {
+			return false
+		}
+	}
+	return true
 }
 
 // withBatchStores returns a copy of a built topology with a batch store
@@ -233,9 +350,12 @@ type taskBatch struct {
 	// bounds are the source topics' bounds; ended the offsets at which
 	// the inputs (by topic) ended; ends the upstream tasks whose end
 	// markers came, by repartition topic.
-	bounds   map[string]int64
-	ended    map[string]int64
-	ends     map[string]map[taskID]bool
+	bounds map[string]int64
+	ended  map[string]int64
+	ends   map[string]map[taskID]bool
+	// marked are the repartition topics the task has written its end
+	// markers to.
+	marked   map[string]bool
 	finished bool
 }
 
@@ -255,6 +375,8 @@ func (b *taskBatch) load(run int64) (bool, error) {
 			b.bounds[key[len(batchPrefixBound):]] = int64(binary.BigEndian.Uint64(v))
 		case strings.HasPrefix(key, batchPrefixEnded) && len(v) == 8:
 			b.ended[key[len(batchPrefixEnded):]] = int64(binary.BigEndian.Uint64(v))
+		case strings.HasPrefix(key, batchPrefixMarked):
+			b.marked[key[len(batchPrefixMarked):]] = true
 		case strings.HasPrefix(key, batchPrefixEnd):
 			topic, task, ok := strings.Cut(key[len(batchPrefixEnd):], "/")
 			if id, valid := parseTaskID(task); ok && valid {
@@ -284,7 +406,7 @@ func (b *taskBatch) reset(run int64, bounds map[string]int64) error {
 		}
 	}
 	b.run, b.bounds, b.finished = run, bounds, false
-	b.ended, b.ends = map[string]int64{}, map[string]map[taskID]bool{}
+	b.ended, b.ends, b.marked = map[string]int64{}, map[string]map[taskID]bool{}, map[string]bool{}
 	for _, topic := range slices.Sorted(maps.Keys(bounds)) {
 		if err := b.st.put([]byte(batchPrefixBound+topic), binary.BigEndian.AppendUint64(nil, uint64(bounds[topic]))); err != nil {
 			return err
@@ -376,7 +498,7 @@ func (a *App) openBatch(ctx context.Context, opened map[taskID]*taskState) error
 	for _, id := range slices.SortedFunc(maps.Keys(opened), compareTasks) {
 		st := opened[id]
 		st.batch = &taskBatch{st: st.stores[batchStoreName(id.sub)], bounds: map[string]int64{},
-			ended: map[string]int64{}, ends: map[string]map[taskID]bool{}}
+			ended: map[string]int64{}, ends: map[string]map[taskID]bool{}, marked: map[string]bool{}}
 		if st.batch.st == nil {
 			return fmt.Errorf("flow: task %s has no batch store", id)
 		}
@@ -592,19 +714,44 @@ func (a *App) inputEnded(t *taskState, topic string, offset int64) error {
 	return nil
 }
 
-// finishTasks finishes the open tasks whose inputs have all ended: their
-// watermark goes to the end of time (windows close, join buffers expire,
-// event-time timers fire), they write end markers to the repartition
-// topics they write, and note that they have finished.
+// finishTasks writes the end markers that open tasks may write: those
+// of the repartition topics whose inputs have ended (batchGraph.early),
+// and, for the tasks whose inputs have all ended, those of the others
+// once the task has finished: its watermark goes to the end of time
+// (windows close, join buffers expire, event-time timers fire), and it
+// notes that it has finished.
 // REQUIRES: a.tasksMu is held.
 func (a *App) finishTasks() error {
 	for _, id := range slices.SortedFunc(maps.Keys(a.tasks), compareTasks) {
 		t := a.tasks[id]
-		if t.batch == nil || t.batch.finished || len(t.batch.ended) < len(t.sources) {
+		if t.batch == nil || t.batch.finished {
+			continue
+		}
+		if err := a.markEarly(t); err != nil {
+			return fmt.Errorf("flow: task %s: end markers: %w", id, err)
+		}
+		if len(t.batch.ended) < len(t.sources) {
 			continue
 		}
 		if err := a.finish(t); err != nil {
 			return fmt.Errorf("flow: task %s: finish: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// markEarly writes the end markers of the repartition topics no record
+// of the task can reach any more.
+func (a *App) markEarly(t *taskState) error {
+	ended := func(input string) bool {
+		_, ok := t.batch.ended[input]
+		return ok
+	}
+	for _, topic := range a.batch.graph.writes[t.id.sub] {
+		if !t.batch.marked[topic] && a.batch.graph.endsEarly(topic, ended) {
+			if err := a.writeEndMarkers(t, topic); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -615,14 +762,11 @@ func (a *App) finish(t *taskState) error {
 	if err := t.endInput(); err != nil {
 		return err
 	}
-	marker := []kgo.RecordHeader{{Key: endHeader, Value: endMarker{run: t.batch.run, from: t.id}.encode()}}
 	for _, topic := range a.batch.graph.writes[t.id.sub] {
-		n, err := a.partitionCount(a.work, topic)
-		if err != nil {
-			return err
-		}
-		for p := range int32(n) {
-			a.produce(&kgo.Record{Topic: topic, Partition: p, Headers: marker, Timestamp: time.Now()})
+		if !t.batch.marked[topic] {
+			if err := a.writeEndMarkers(t, topic); err != nil {
+				return err
+			}
 		}
 	}
 	if err := t.batch.st.put([]byte(batchKeyFinished), []byte{1}); err != nil {
@@ -630,6 +774,25 @@ func (a *App) finish(t *taskState) error {
 	}
 	t.batch.finished = true
 	a.logger.Info("task finished its batch range", "task", t.id.String(), "run", t.batch.run, "ended", t.batch.ended)
+	return nil
+}
+
+// writeEndMarkers writes the task's end marker to every partition of a
+// repartition topic, after the records it wrote there (in the step's
+// transaction under exactly-once), and notes it.
+func (a *App) writeEndMarkers(t *taskState, topic string) error {
+	n, err := a.partitionCount(a.work, topic)
+	if err != nil {
+		return err
+	}
+	marker := []kgo.RecordHeader{{Key: endHeader, Value: endMarker{run: t.batch.run, from: t.id}.encode()}}
+	for p := range int32(n) {
+		a.produce(&kgo.Record{Topic: topic, Partition: p, Headers: marker, Timestamp: time.Now()})
+	}
+	if err := t.batch.st.put([]byte(batchPrefixMarked+topic), []byte{1}); err != nil {
+		return err
+	}
+	t.batch.marked[topic] = true
 	return nil
 }
 

@@ -77,11 +77,17 @@ func produceEvents(t *testing.T, ctx context.Context, addr string, events []batc
 // fails if it has not within a minute).
 func runBatch(t *testing.T, addr string, g Guarantee, stateDir, name string, batch Batch) <-chan error {
 	t.Helper()
+	return runBatchOf(t, batchTopology(), "batch", addr, g, stateDir, name, batch)
+}
+
+// runBatchOf is runBatch for a topology and application id.
+func runBatchOf(t *testing.T, top *Topology, appID, addr string, g Guarantee, stateDir, name string, batch Batch) <-chan error {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("WEIR_FLOW_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("instance", name)
 	}
-	app, err := New(batchTopology(), Config{ApplicationID: "batch", Brokers: []string{addr}, Guarantee: g, StateDir: stateDir,
+	app, err := New(top, Config{ApplicationID: appID, Brokers: []string{addr}, Guarantee: g, StateDir: stateDir,
 		SessionTimeout: 2 * time.Second, TransactionTimeout: 3 * time.Second, CommitInterval: 100 * time.Millisecond,
 		Batch: &batch, Logger: logger})
 	if err != nil {
@@ -280,4 +286,107 @@ func TestAppBatchTwoInstances(t *testing.T) {
 	got, _ := readWindowCounts(t, ctx, addr, admin, nil)
 	checkCounts(t, got, batchReference(events))
 	checkCommitted(t, ctx, admin, time.Time{})
+}
+
+// TestAppBatchForeignKey runs a left foreign-key join of orders with
+// their customers in batch mode, exactly once. Its sub-topologies read
+// each other's repartition topics (subscriptions, responses), but the
+// subscriptions come from the orders alone, so their end markers are
+// written once the orders have ended, before the task finishes: Run
+// returns by itself, and the joined table it wrote is the join of the
+// tables.
+func TestAppBatchForeignKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addr := startBroker(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	admin := kadm.NewClient(cl)
+	for _, topic := range []string{"orders", "customers", "joined"} {
+		if _, err := admin.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top := NewTopology()
+	orders := TableOf(top, "orders", String(), String()) // order -> customer
+	customers := TableOf(top, "customers", String(), String())
+	LeftJoinForeignKey(orders, customers, func(c string) string { return c }, func(_, c, name string, found bool) string {
+		if !found {
+			name = "?"
+		}
+		return c + "@" + name
+	}, Named("fk"), WithValueCodec(String())).To("joined")
+
+	ordersNow, customersNow := map[string]string{}, map[string]string{}
+	var recs []*kgo.Record
+	for i := range 300 {
+		if i%3 == 0 {
+			c := fmt.Sprint("c", i%7) // c5 and c6 only now and then
+			customersNow[c] = fmt.Sprint("name", i)
+			recs = append(recs, &kgo.Record{Topic: "customers", Key: []byte(c), Value: []byte(customersNow[c]), Timestamp: at(i)})
+		} else {
+			o, c := fmt.Sprint("o", i%40), fmt.Sprint("c", (i*7)%9) // c7 and c8 never come
+			ordersNow[o] = c
+			recs = append(recs, &kgo.Record{Topic: "orders", Key: []byte(o), Value: []byte(c), Timestamp: at(i)})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-runBatchOf(t, top, "fk-batch", addr, ExactlyOnce, t.TempDir(), "fk", Batch{}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for o, c := range ordersNow {
+		name, found := customersNow[c]
+		if !found {
+			name = "?"
+		}
+		want[o] = c + "@" + name
+	}
+	if got := readTable(t, ctx, addr, admin, "joined"); !maps.Equal(got, want) {
+		t.Fatalf("joined:\ngot  %v\nwant %v", got, want)
+	}
+}
+
+// readTable reads a topic (read_committed) to its end as a table: each
+// key's last value, tombstones deleting.
+func readTable(t *testing.T, ctx context.Context, addr string, admin *kadm.Client, topic string) map[string]string {
+	t.Helper()
+	listed, err := admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends := map[int32]int64{}
+	listed.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	next := map[int32]int64{}
+	table := map[string]string{}
+	for p, end := range ends {
+		for next[p] < end {
+			fetches := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("%s: read up to %v of %v", topic, next, ends)
+			}
+			fetches.EachRecord(func(r *kgo.Record) {
+				next[r.Partition] = r.Offset + 1
+				switch {
+				case r.Attrs.IsControl():
+				case r.Value == nil:
+					delete(table, string(r.Key))
+				default:
+					table[string(r.Key)] = string(r.Value)
+				}
+			})
+		}
+	}
+	return table
 }

@@ -69,29 +69,77 @@ func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
 // (Config.Batch) does: each sub-topology's watermark goes to the end of
 // time, so that every window closes (EmitFinal results are emitted),
 // stream-stream join buffers expire (unmatched records of left and outer
-// joins are emitted) and event-time timers fire; what that causes is
-// processed before the next sub-topology's input ends (sub-topologies
-// reading repartition topics end after those writing them). Records
-// piped afterwards are late for every window. Topologies whose
-// sub-topologies feed each other in a cycle (foreign-key joins) cannot
-// end.
+// joins are emitted) and event-time timers fire. A repartition topic
+// ends as in a batch run: once its writer has finished, or sooner when
+// no record can reach it any more and no timed operator is above it
+// (batch.go); a sub-topology finishes once its inputs have ended. What
+// each step causes is processed before the next, so a foreign-key join
+// ends its left side's input, then its right side, then the left side.
+// Records piped afterwards are late for every window. Topologies whose
+// repartition topics wait for each other's end in a cycle cannot end.
 func (d *TestDriver) EndInput() error {
 	graph := newBatchGraph(d.top, d.appID)
 	if graph.cycle {
-		return errors.New("flow: EndInput: sub-topologies read each other's repartition topics in a cycle (a foreign-key join)")
+		return errors.New("flow: EndInput: repartition topics wait for each other's end in a cycle")
 	}
-	for _, sub := range graph.order {
-		if err := d.tasks[sub].endInput(); err != nil {
-			return err
+	// The queue is empty: everything written to a topic has been
+	// processed, so a topic ends as soon as its markers would be written.
+	ended := map[string]bool{}
+	for topic := range d.readers {
+		if _, repartition := graph.writer[topic]; !repartition {
+			ended[topic] = true
 		}
-		if err := d.tasks[sub].flushStores(); err != nil {
-			return err
+	}
+	isEnded := func(topic string) bool { return ended[topic] }
+	finished := make([]bool, len(d.tasks))
+	for progress := true; progress; {
+		progress = false
+		for sub, t := range d.tasks {
+			if finished[sub] {
+				continue
+			}
+			for _, topic := range graph.writes[sub] {
+				if !ended[topic] && graph.endsEarly(topic, isEnded) {
+					ended[topic], progress = true, true
+				}
+			}
+			if !allEnded(graph.inputs[sub], isEnded) {
+				continue
+			}
+			if err := d.finish(t); err != nil {
+				return err
+			}
+			for _, topic := range graph.writes[sub] {
+				ended[topic] = true
+			}
+			finished[sub], progress = true, true
 		}
-		if err := d.drain(); err != nil {
-			return err
-		}
+	}
+	if i := slices.Index(finished, false); i >= 0 {
+		return fmt.Errorf("flow: EndInput: sub-topology %d cannot end", i) // a broken invariant: no cycle
 	}
 	return nil
+}
+
+// finish ends a task's input and processes what that causes.
+func (d *TestDriver) finish(t *task) error {
+	if err := t.endInput(); err != nil {
+		return err
+	}
+	if err := t.flushStores(); err != nil {
+		return err
+	}
+	return d.drain()
+}
+
+// allEnded reports whether every topic has ended.
+func allEnded(topics []string, ended func(string) bool) bool {
+	for _, topic := range topics {
+		if !ended(topic) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestRecord is a record as the test driver holds it.

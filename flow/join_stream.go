@@ -126,6 +126,7 @@ func streamJoin[K, V1, V2, VR any](l Stream[K, V1], r Stream[K, V2], w JoinWindo
 	}{{leftSide, l.n, "-left"}, {rightSide, r.n, "-right"}} {
 		n := t.add(kindJoinSide, out.name+side.suffix, []*node{side.parent}, side.s.newProc)
 		n.stores = []string{leftStore, rightStore}
+		n.timed = true // buffers expire with the watermark
 		n.children = append(n.children, out)
 		out.parents = append(out.parents, n)
 	}

@@ -138,6 +138,7 @@ func Process[K, V, KO, VO any](s Stream[K, V], newProcessor func() Processor[K, 
 	o := collect(opts)
 	t := s.t
 	n := t.add(kindProcessor, o.name, []*node{s.n}, nil)
+	n.timed = true // its timers fire with the watermark and the wall clock
 	timerStore := n.name + "-timers"
 	t.addStore(timerStore, keyValueStore, true)
 	n.stores = append(append(n.stores, timerStore), o.stores...)

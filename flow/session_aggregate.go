@@ -76,6 +76,7 @@ func sessionAggregate[K, V, A any](sw SessionWindowedStream[K, V], init func() A
 		t.fail(fmt.Errorf("flow: session aggregation after %s: %w (the key's and the aggregate's)", s.n.name, errNilCodec))
 	}
 	n := t.add(kindSessionAggregate, o.name, []*node{s.n}, nil)
+	n.timed = true // sessions close with the watermark
 	name := n.name
 	def := t.addStore(name, sessionStore, true)
 	def.retention = operatorRetention

@@ -85,6 +85,7 @@ func slidingAggregate[K, V, A any](sw SlidingWindowedStream[K, V], init func() A
 		t.fail(fmt.Errorf("flow: sliding-window aggregation after %s: %w (the key's, the value's and the aggregate's)", s.n.name, errNilCodec))
 	}
 	n := t.add(kindSlidingAggregate, o.name, []*node{s.n}, nil)
+	n.timed = true // windows close with the watermark
 	name, records := n.name, n.name+"-records"
 	for _, st := range []string{name, records} {
 		t.addStore(st, windowStore, true).retention = operatorRetention

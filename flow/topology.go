@@ -49,6 +49,11 @@ type node struct {
 	partitions  int32
 	// stores are the names of the stores the node uses.
 	stores []string
+	// timed operators emit records when the watermark or the wall clock
+	// moves, not only when a record reaches them (windows, stream-stream
+	// join buffers, processors' timers): batch mode ends a repartition
+	// topic below one only when its task finishes (batch.go).
+	timed bool
 	// sub is the node's sub-topology, set by build.
 	sub int
 	// newProc builds the node's processor in a task.

@@ -70,6 +70,7 @@ func windowAggregate[K, V, A any](tw TimeWindowedStream[K, V], init func() A, ad
 		t.fail(fmt.Errorf("flow: windowed aggregation after %s: %w (the key's and the aggregate's)", s.n.name, errNilCodec))
 	}
 	n := t.add(kindWindowAggregate, o.name, []*node{s.n}, nil)
+	n.timed = true // windows close with the watermark
 	name := n.name
 	def := t.addStore(name, windowStore, true)
 	def.retention = operatorRetention

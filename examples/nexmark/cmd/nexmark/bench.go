@@ -124,10 +124,6 @@ func runBench(ctx context.Context, f benchFlags) error {
 		cfg := nexmark.Config{Input: input, Grace: f.grace, MergeGrace: f.mergeGrace}
 		want := q.Expected(events, cfg)
 		if f.batch {
-			if q.NoBatch {
-				fmt.Printf("%s: skipped: flow cannot run it in batch mode (a foreign-key join)\n", q.Name)
-				continue
-			}
 			want = q.ExpectedAtEnd(events)
 		}
 		for i := 1; i <= f.runs; i++ {

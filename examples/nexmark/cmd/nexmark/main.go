@@ -16,7 +16,7 @@
 // input's partition count if missing) until interrupted, exactly once
 // unless -at-least-once. With -batch it runs in flow's batch mode: it reads
 // the input up to its end as of the start, closes every window and
-// auction, and exits (q3, a foreign-key join, cannot run so).
+// auction, and exits.
 //
 // bench measures a query's events per CPU second of the flow process, end
 // to end: it starts a broker (weir serve, the binary given by -weir, as a
@@ -31,8 +31,7 @@
 // children run with -batch: the run must end with the child exiting by
 // itself with status 0, its output the answer at the end of input (every
 // window closed, every auction settled) and its whole input committed; its
-// CPU time is that of its whole life (its rusage at exit). q3 is skipped
-// then. It prints a line per run and a table of medians. -cpu-profile-dir
+// CPU time is that of its whole life (its rusage at exit). It prints a line per run and a table of medians. -cpu-profile-dir
 // keeps each run's CPU profile.
 package main
 
