@@ -196,20 +196,7 @@ func TestAppCompression(t *testing.T) {
 			if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "words", "counts"); err != nil {
 				t.Fatal(err)
 			}
-			app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: t.TempDir(),
-				Compression: c.name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runCtx, stop := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- app.Run(runCtx) }()
-			defer func() {
-				stop()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-			}()
+			runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Compression: c.name})
 			// Many counts in a batch, which compresses (a batch that
 			// would not shrink is sent as it is).
 			const words = 500
@@ -259,21 +246,8 @@ func TestAppPurgeRepartition(t *testing.T) {
 			if _, err := admin.CreateTopics(ctx, 2, 1, nil, "words", "counts"); err != nil {
 				t.Fatal(err)
 			}
-			app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: t.TempDir(), Guarantee: g,
-				CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runCtx, stop := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- app.Run(runCtx) }()
-			defer func() {
-				stop()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-			}()
+			runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Guarantee: g,
+				CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond})
 			var in []*kgo.Record
 			for i := range 200 {
 				in = append(in, &kgo.Record{Value: fmt.Appendf(nil, "w%02d", i%20)})
@@ -342,21 +316,8 @@ func TestAppStateCleanup(t *testing.T) {
 	if err := os.MkdirAll(gone, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(wordCount(), Config{ApplicationID: "wc", Brokers: []string{addr}, StateDir: stateDir,
-		CommitInterval: 20 * time.Millisecond, StateCleanupDelay: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runConfigured(t, ctx, addr, Config{StateDir: stateDir,
+		CommitInterval: 20 * time.Millisecond, StateCleanupDelay: 300 * time.Millisecond})
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("a")}, &kgo.Record{Value: []byte("b")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -374,4 +335,26 @@ func TestAppStateCleanup(t *testing.T) {
 			t.Errorf("the state of an active task: %v", err)
 		}
 	}
+}
+
+// runConfigured runs word count as application "wc" with cfg (its
+// ApplicationID, Brokers and Logger set here) until the test ends, when
+// it checks that Run returned nil.
+func runConfigured(t *testing.T, ctx context.Context, addr string, cfg Config) {
+	t.Helper()
+	cfg.ApplicationID, cfg.Brokers = "wc", []string{addr}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := New(wordCount(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
