@@ -460,10 +460,7 @@ func (a *App) clampTxnCommit(req *kmsg.TxnOffsetCommitRequest) error {
 	for i := range req.Topics {
 		t := &req.Topics[i]
 		for j := range t.Partitions {
-			p := &t.Partitions[j]
-			if limit, ok := a.batch.limits[topicPartition{t.Topic, p.Partition}]; ok && p.Offset > limit {
-				p.Offset, p.LeaderEpoch = limit, -1
-			}
+			a.clamp(t.Topic, t.Partitions[j].Partition, &t.Partitions[j].Offset, &t.Partitions[j].LeaderEpoch)
 		}
 	}
 	return nil
@@ -476,13 +473,19 @@ func (a *App) clampCommit(req *kmsg.OffsetCommitRequest) error {
 	for i := range req.Topics {
 		t := &req.Topics[i]
 		for j := range t.Partitions {
-			p := &t.Partitions[j]
-			if limit, ok := a.batch.limits[topicPartition{t.Topic, p.Partition}]; ok && p.Offset > limit {
-				p.Offset, p.LeaderEpoch = limit, -1
-			}
+			a.clamp(t.Topic, t.Partitions[j].Partition, &t.Partitions[j].Offset, &t.Partitions[j].LeaderEpoch)
 		}
 	}
 	return nil
+}
+
+// clamp lowers an offset to be committed to its partition's end, if the
+// partition has ended before it (the leader epoch then unknown).
+// REQUIRES: a.batch.mu is held.
+func (a *App) clamp(topic string, partition int32, offset *int64, epoch *int32) {
+	if limit, ok := a.batch.limits[topicPartition{topic, partition}]; ok && *offset > limit {
+		*offset, *epoch = limit, -1
+	}
 }
 
 // openBatch loads the batch state of opened tasks, or starts the run's
