@@ -38,8 +38,9 @@ type App struct {
 	logger *slog.Logger
 	// compression is the producer's compression (Config.Compression).
 	compression []kgo.CompressionCodec
-	// promise is a.onProduced, the promise of every record produced.
-	promise func(*kgo.Record, error)
+	// promise is a.onProduced, the promise of every record produced but
+	// those of appendedPromise, a.onAppendedProduced.
+	promise, appendedPromise func(*kgo.Record, error)
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -193,7 +194,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), unassigned: make(map[taskID]time.Time), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
-	a.promise = a.onProduced
+	a.promise, a.appendedPromise = a.onProduced, a.onAppendedProduced
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
 		return nil, fmt.Errorf("flow: register metrics: %w", err)
 	}
@@ -594,7 +595,7 @@ func (a *App) handle(r *kgo.Record, err error) error {
 	case a.cfg.OnError.DeadLetterTopic != "":
 		dl := &kgo.Record{Topic: a.cfg.OnError.DeadLetterTopic, Partition: -1, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
 			Headers: append(slices.Clone(r.Headers), deadLetterHeaders(err, r.Topic, r.Partition, r.Offset)...)}
-		a.produce(dl)
+		a.produce(dl, a.promise)
 		return nil
 	case a.cfg.OnError.Skip:
 		a.logger.Warn("skipping a record that cannot be processed", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
@@ -869,7 +870,7 @@ func (a *App) shutdown() {
 
 // produce sends a record, remembering the first error, and the offsets
 // of changelog records.
-func (a *App) produce(r *kgo.Record) {
+func (a *App) produce(r *kgo.Record, promise func(*kgo.Record, error)) {
 	if a.session != nil && !a.inTransaction {
 		if err := a.beginTransaction(); err != nil {
 			a.produceMu.Lock()
@@ -879,9 +880,9 @@ func (a *App) produce(r *kgo.Record) {
 		}
 	}
 	if a.session != nil {
-		a.session.Produce(a.work, r, a.promise)
+		a.session.Produce(a.work, r, promise)
 	} else {
-		a.client.Produce(a.work, r, a.promise)
+		a.client.Produce(a.work, r, promise)
 	}
 }
 
@@ -902,10 +903,36 @@ func (a *App) onProduced(r *kgo.Record, err error) {
 	recordPool.Put(r)
 }
 
+// onAppendedProduced is the promise of the records whose values are
+// buffers of flow's (a.appendedPromise): as onProduced, and then the
+// record goes back to appendedPool with its buffer.
+func (a *App) onAppendedProduced(r *kgo.Record, err error) {
+	if err != nil {
+		a.onProduced(r, err)
+		return
+	}
+	a.recordProduced(r)
+	value := r.Value[:0]
+	if cap(value) > maxPooledValue {
+		value = nil
+	}
+	*r = kgo.Record{Value: value}
+	appendedPool.Put(r)
+}
+
 // recordPool holds records to produce, so that producing a record does
 // not allocate one: the client is done with a record once its promise
-// has been called.
-var recordPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+// has been called. appendedPool holds the same for values encoded by
+// appending (output.sendAppended), each with its value's buffer, so that
+// encoding a value does not allocate one either; buffers of more than
+// maxPooledValue bytes are left to the garbage collector rather than
+// kept.
+var (
+	recordPool   = sync.Pool{New: func() any { return new(kgo.Record) }}
+	appendedPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+)
+
+const maxPooledValue = 64 << 10
 
 // takeProduceErr returns and clears the first produce error.
 func (a *App) takeProduceErr() error {
@@ -922,7 +949,19 @@ type appOutput struct{ a *App }
 func (o appOutput) send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error {
 	r := recordPool.Get().(*kgo.Record)
 	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, value, time.UnixMilli(ts), headers, partition
-	o.a.produce(r)
+	o.a.produce(r, o.a.promise)
+	return nil
+}
+
+func (o appOutput) sendAppended(topic string, partition int32, key []byte, encode appendFunc, value any, ts int64, headers []kgo.RecordHeader) error {
+	r := appendedPool.Get().(*kgo.Record)
+	b, err := encode(r.Value[:0], value)
+	if err != nil {
+		appendedPool.Put(r)
+		return err
+	}
+	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, b, time.UnixMilli(ts), headers, partition
+	o.a.produce(r, o.a.appendedPromise)
 	return nil
 }
 

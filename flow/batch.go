@@ -790,7 +790,7 @@ func (a *App) writeEndMarkers(t *taskState, topic string) error {
 	}
 	marker := []kgo.RecordHeader{{Key: endHeader, Value: endMarker{run: t.batch.run, from: t.id}.encode()}}
 	for p := range int32(n) {
-		a.produce(&kgo.Record{Topic: topic, Partition: p, Headers: marker, Timestamp: time.Now()})
+		a.produce(&kgo.Record{Topic: topic, Partition: p, Headers: marker, Timestamp: time.Now()}, a.promise)
 	}
 	if err := t.batch.st.put([]byte(batchPrefixMarked+topic), []byte{1}); err != nil {
 		return err

@@ -304,6 +304,14 @@ func (o driverOutput) send(topic string, _ int32, key, value []byte, ts int64, h
 	return nil
 }
 
+func (o driverOutput) sendAppended(topic string, partition int32, key []byte, encode appendFunc, value any, ts int64, headers []kgo.RecordHeader) error {
+	b, err := encode(nil, value)
+	if err != nil {
+		return err
+	}
+	return o.send(topic, partition, key, b, ts, headers)
+}
+
 func (driverOutput) partitions(string) (int, error) { return 1, nil }
 
 func (o driverOutput) global(name string) (*store.KeyValue, error) { return o.d.globals.get(name) }

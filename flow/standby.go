@@ -58,6 +58,10 @@ func (standbyOutput) send(string, int32, []byte, []byte, int64, []kgo.RecordHead
 	return errors.New("flow: a standby task does not process")
 }
 
+func (standbyOutput) sendAppended(string, int32, []byte, appendFunc, any, int64, []kgo.RecordHeader) error {
+	return errors.New("flow: a standby task does not process")
+}
+
 func (standbyOutput) partitions(string) (int, error) {
 	return 0, errors.New("flow: a standby task does not process")
 }

@@ -359,19 +359,23 @@ func (s Stream[K, V]) To(topic string, opts ...Option) {
 		partition = func(k, v any, n int) int { return f(as[K](k), as[V](v), n) }
 	}
 	kc, vc := s.kc, s.vc
+	appendValue := valueAppender(vc, nil, "encode value for "+topic)
 	n := s.t.add(kindSink, o.name, []*node{s.n}, func(_ *task, _ *node) (procFunc, error) {
 		return func(t *task, r rec) error {
 			key, err := kc.Encode(as[K](r.key))
 			if err != nil {
 				return fmt.Errorf("encode key for %s: %w", topic, err)
 			}
-			value, err := vc.Encode(as[V](r.value))
-			if err != nil {
-				return fmt.Errorf("encode value for %s: %w", topic, err)
-			}
 			p := int32(-1)
 			if partition != nil {
 				p = t.partitionOf(topic, r, partition)
+			}
+			if appendValue != nil {
+				return t.sendAppended(topic, false, p, key, appendValue, r)
+			}
+			value, err := vc.Encode(as[V](r.value))
+			if err != nil {
+				return fmt.Errorf("encode value for %s: %w", topic, err)
 			}
 			return t.send(topic, false, p, key, value, r)
 		}, nil
@@ -391,6 +395,26 @@ func (s Stream[K, V]) Repartition(opts ...Option) Stream[K, V] {
 	return r
 }
 
+// valueAppender returns how a sink appends the encoding of a record's
+// value (after conv, unless nil) to a buffer, its errors wrapped with
+// what; nil if vc cannot append (Appender).
+func valueAppender[V any](vc Codec[V], conv func(any) any, what string) appendFunc {
+	f := appendEncoder(vc)
+	if f == nil {
+		return nil
+	}
+	return func(dst []byte, v any) ([]byte, error) {
+		if conv != nil {
+			v = conv(v)
+		}
+		b, err := f(dst, as[V](v))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		return b, nil
+	}
+}
+
 // repartition adds the sink and source of a repartition topic below
 // parent, named after o.name (or the sink's generated name), and returns
 // the source. Values are encoded with vc after conv.
@@ -401,11 +425,15 @@ func repartition[K, V any](t *Topology, parent *node, o options, kc Codec[K], vc
 	sink := t.add(kindRepartitionSink, o.name, []*node{parent}, nil)
 	topic := sink.name
 	sink.sinkTopic, sink.repartition, sink.partitions = topic, true, o.partitions
+	appendValue := valueAppender(vc, conv, "encode value for repartition "+topic)
 	sink.newProc = func(_ *task, _ *node) (procFunc, error) {
 		return func(t *task, r rec) error {
 			key, err := kc.Encode(as[K](r.key))
 			if err != nil {
 				return fmt.Errorf("encode key for repartition %s: %w", topic, err)
+			}
+			if appendValue != nil {
+				return t.sendAppended(topic, true, -1, key, appendValue, r)
 			}
 			value, err := vc.Encode(as[V](conv(r.value)))
 			if err != nil {

@@ -25,6 +25,10 @@ type output interface {
 	// send writes a record to a topic's partition (-1: by the key's
 	// hash).
 	send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error
+	// sendAppended writes a record whose value is encode(buf, value),
+	// buf being an empty buffer of the output's, which it may reuse once
+	// the record is written. An error of encode is returned as it is.
+	sendAppended(topic string, partition int32, key []byte, encode appendFunc, value any, ts int64, headers []kgo.RecordHeader) error
 	// partitions returns a topic's partition count.
 	partitions(topic string) (int, error)
 	// global returns the store of a global table.
@@ -64,10 +68,20 @@ type task struct {
 	input   rec
 
 	// inputs are the event times of the task's input partitions, by
-	// topic; watermark is the task's event-time watermark (ms,
-	// math.MinInt64 before any record), which only grows.
+	// topic, from each partition's first record on; inputList holds the
+	// same, for the watermark's per-record walk. watermark is the task's
+	// event-time watermark (ms, math.MinInt64 before any record), which
+	// only grows.
 	inputs    map[string]*inputTime
+	inputList []*inputTime
 	watermark int64
+	// last is the input topic of the last record, with its source and
+	// event time: records come in runs of one partition.
+	last struct {
+		topic  string
+		source *node
+		input  *inputTime
+	}
 	// idle is how long an input partition may go without records before
 	// it stops holding the watermark back; now is the wall clock.
 	idle time.Duration
@@ -194,6 +208,15 @@ func (t *task) send(topic string, internal bool, partition int32, key, value []b
 	return t.out.send(t.topicName(topic, internal), partition, key, value, r.ts, r.headers)
 }
 
+// sendAppended writes a record of r's time and headers whose value is
+// r's, appended to a buffer by encode.
+func (t *task) sendAppended(topic string, internal bool, partition int32, key []byte, encode appendFunc, r rec) error {
+	return t.out.sendAppended(t.topicName(topic, internal), partition, key, encode, r.value, r.ts, r.headers)
+}
+
+// An appendFunc appends the encoding of a record's value to dst.
+type appendFunc func(dst []byte, v any) ([]byte, error)
+
 // partitionOf applies a sink's partitioner.
 func (t *task) partitionOf(topic string, r rec, f func(k, v any, n int) int) int32 {
 	n, err := t.out.partitions(topic)
@@ -211,10 +234,14 @@ func (t *task) partitionOf(topic string, r rec, f func(k, v any, n int) int) int
 // processes it. Decoding errors and panics of the operators are errors
 // of the record (errRecord), for the error policy.
 func (t *task) processInput(topic string, key, value []byte, ts int64, headers []kgo.RecordHeader) (err error) {
-	n := t.sources[topic]
-	if n == nil {
-		return fmt.Errorf("flow: task %s has no source for topic %s", t.id, topic)
+	if topic != t.last.topic || t.last.source == nil {
+		n := t.sources[topic]
+		if n == nil {
+			return fmt.Errorf("flow: task %s has no source for topic %s", t.id, topic)
+		}
+		t.last.topic, t.last.source, t.last.input = topic, n, t.inputs[topic]
 	}
+	n := t.last.source
 	k, v, err := n.decode(key, value)
 	if err != nil {
 		return &recordError{err: err}
@@ -222,10 +249,12 @@ func (t *task) processInput(topic string, key, value []byte, ts int64, headers [
 	if n.extract != nil {
 		ts = n.extract(k, v, ts)
 	}
-	in := t.inputs[topic]
+	in := t.last.input
 	if in == nil {
 		in = &inputTime{max: math.MinInt64}
 		t.inputs[topic] = in
+		t.inputList = append(t.inputList, in)
+		t.last.input = in
 	}
 	in.max, in.seen = max(in.max, ts), t.now()
 	defer func() {
@@ -249,7 +278,7 @@ func (t *task) processInput(topic string, key, value []byte, ts int64, headers [
 func (t *task) advance() error {
 	now := t.now()
 	wm, active := int64(math.MaxInt64), false
-	for _, in := range t.inputs {
+	for _, in := range t.inputList {
 		if t.idle > 0 && now.Sub(in.seen) > t.idle {
 			continue
 		}
@@ -257,7 +286,7 @@ func (t *task) advance() error {
 	}
 	if !active {
 		wm = math.MinInt64
-		for _, in := range t.inputs {
+		for _, in := range t.inputList {
 			wm = max(wm, in.max)
 		}
 	}

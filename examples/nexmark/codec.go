@@ -43,6 +43,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/weir-io/weir/flow"
 	model "github.com/weir-io/weir/flow/nexmark"
@@ -59,28 +60,37 @@ var ErrRow = errors.New("nexmark: bad row")
 // binary encoding of events.
 func EventCodec() flow.Codec[model.Event] {
 	return flow.CodecFuncs[model.Event]{
-		EncodeFunc: func(e model.Event) ([]byte, error) {
-			if e.Kind() == model.KindInvalid {
-				return nil, fmt.Errorf("%w: an event that is not exactly one of person, auction and bid", ErrRow)
-			}
-			return encodeEvent(e), nil
-		},
+		EncodeFunc: func(e model.Event) ([]byte, error) { return appendEvent(nil, e) },
 		DecodeFunc: model.Decode,
+		AppendFunc: appendEvent,
 	}
+}
+
+// appendEvent appends the encoding of a valid event to dst (in a buffer
+// of the right size at once when dst has no room: appending to a small
+// one would grow it several times).
+func appendEvent(dst []byte, e model.Event) ([]byte, error) {
+	if e.Kind() == model.KindInvalid {
+		return nil, fmt.Errorf("%w: an event that is not exactly one of person, auction and bid", ErrRow)
+	}
+	return model.Encode(slices.Grow(dst, eventSize(e)), e), nil
 }
 
 // BidCodec is the codec of q0's and q1's rows: a bid, written as an event
 // holding it.
 func BidCodec() flow.Codec[model.Bid] {
 	return flow.CodecFuncs[model.Bid]{
-		EncodeFunc: func(b model.Bid) ([]byte, error) { return encodeEvent(model.Event{Bid: &b}), nil },
+		EncodeFunc: func(b model.Bid) ([]byte, error) { return appendEvent(nil, model.Event{Bid: &b}) },
 		DecodeFunc: decodeBid,
+		AppendFunc: func(dst []byte, b model.Bid) ([]byte, error) { return appendEvent(dst, model.Event{Bid: &b}) },
 	}
 }
 
-// encodeEvent encodes a valid event into a buffer of the right size at
-// once (appending to a small one would grow it several times).
-func encodeEvent(e model.Event) []byte {
+// encodeEvent encodes a valid event.
+func encodeEvent(e model.Event) []byte { return model.Encode(make([]byte, 0, eventSize(e)), e) }
+
+// eventSize is at most the size of an event's encoding.
+func eventSize(e model.Event) int {
 	// The header, at most 10 bytes per varint (7 numbers, 6 lengths at
 	// most), and the texts.
 	size := 2 + 13*binary.MaxVarintLen64
@@ -95,7 +105,7 @@ func encodeEvent(e model.Event) []byte {
 		b := e.Bid
 		size += len(b.Channel) + len(b.URL) + len(b.Extra)
 	}
-	return model.Encode(make([]byte, 0, size), e)
+	return size
 }
 
 // decodeBid decodes an event that must be a bid.
@@ -193,13 +203,14 @@ func Q8Codec() flow.Codec[model.Q8Row] {
 // rowCodec makes the codec of a row type from the functions that write
 // and read its fields after the version byte.
 func rowCodec[T any](write func(*writer, T), read func(*reader) T) flow.Codec[T] {
+	appendRow := func(dst []byte, v T) ([]byte, error) {
+		w := writer{b: append(dst, RowVersion)}
+		write(&w, v)
+		return w.b, nil
+	}
 	return flow.CodecFuncs[T]{
-		EncodeFunc: func(v T) ([]byte, error) {
-			w := writer{b: make([]byte, 1, 32)}
-			w.b[0] = RowVersion
-			write(&w, v)
-			return w.b, nil
-		},
+		EncodeFunc: func(v T) ([]byte, error) { return appendRow(make([]byte, 0, 32), v) },
+		AppendFunc: appendRow,
 		DecodeFunc: func(b []byte) (T, error) {
 			var zero T
 			if len(b) == 0 || b[0] != RowVersion {

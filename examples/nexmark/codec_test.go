@@ -9,7 +9,8 @@ import (
 	model "github.com/weir-io/weir/flow/nexmark"
 )
 
-// roundTrip checks that v survives its codec, and that the codec refuses
+// roundTrip checks that v survives its codec, that appending its
+// encoding (CodecFuncs.AppendFunc) gives the same bytes, and that the codec refuses
 // the encoding cut short, with a byte added, or without its version.
 func roundTrip[T any](t *testing.T, name string, c flow.Codec[T], v T) {
 	t.Helper()
@@ -23,6 +24,12 @@ func roundTrip[T any](t *testing.T, name string, c flow.Codec[T], v T) {
 	}
 	if !reflect.DeepEqual(got, v) {
 		t.Errorf("%s: decoded %+v, want %+v", name, got, v)
+	}
+	if f, ok := c.(flow.CodecFuncs[T]); ok && f.AppendFunc != nil {
+		got, err := f.AppendFunc([]byte("prefix"), v)
+		if err != nil || string(got) != "prefix"+string(b) {
+			t.Errorf("%s: appended %x (%v), want the prefix and %x", name, got, err, b)
+		}
 	}
 	for _, bad := range [][]byte{nil, b[:len(b)-1], append(append([]byte(nil), b...), 0), append([]byte{9}, b[1:]...)} {
 		if _, err := c.Decode(bad); err == nil {
