@@ -307,6 +307,7 @@ func (a *App) startClient() error {
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerBatchCompression(a.compression...),
+		kgo.WithPools(fetchPool{}),
 		kgo.OnPartitionsAssigned(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.revoked),
@@ -547,6 +548,9 @@ func (a *App) processAll(fetches kgo.Fetches) error {
 		}
 		if a.metrics != nil {
 			a.metrics.lagged(p.Topic, p.Partition, p.HighWatermark-p.Records[len(p.Records)-1].Offset-1)
+		}
+		for _, r := range p.Records {
+			r.Recycle() // to fetchPool: flow keeps no pointer to it
 		}
 	})
 	return err
@@ -919,20 +923,6 @@ func (a *App) onAppendedProduced(r *kgo.Record, err error) {
 	*r = kgo.Record{Value: value}
 	appendedPool.Put(r)
 }
-
-// recordPool holds records to produce, so that producing a record does
-// not allocate one: the client is done with a record once its promise
-// has been called. appendedPool holds the same for values encoded by
-// appending (output.sendAppended), each with its value's buffer, so that
-// encoding a value does not allocate one either; buffers of more than
-// maxPooledValue bytes are left to the garbage collector rather than
-// kept.
-var (
-	recordPool   = sync.Pool{New: func() any { return new(kgo.Record) }}
-	appendedPool = sync.Pool{New: func() any { return new(kgo.Record) }}
-)
-
-const maxPooledValue = 64 << 10
 
 // takeProduceErr returns and clears the first produce error.
 func (a *App) takeProduceErr() error {
