@@ -188,15 +188,7 @@ func TestAppCompression(t *testing.T) {
 			addr := startBroker(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"), kgo.ConsumeTopics("counts"),
-				kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "words", "counts"); err != nil {
-				t.Fatal(err)
-			}
+			cl := pipeClient(t, ctx, addr, "words", "counts", 1)
 			runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Compression: c.name})
 			// Many counts in a batch, which compresses (a batch that
 			// would not shrink is sent as it is).
@@ -338,6 +330,23 @@ func TestAppStateCleanup(t *testing.T) {
 	}
 }
 
+// pipeClient creates topics in and out with the given partition count and
+// returns a client that produces to in and reads out from its start, with
+// read_committed; it is closed when the test ends.
+func pipeClient(t *testing.T, ctx context.Context, addr, in, out string, partitions int32) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(in), kgo.ConsumeTopics(out),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, partitions, 1, nil, in, out); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 // runConfigured runs word count as application "wc" with cfg (its
 // ApplicationID, Brokers and Logger set here) until the test ends, when
 // it checks that Run returned nil.
@@ -370,15 +379,7 @@ func TestAppAppendedValues(t *testing.T) {
 			addr := startBroker(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("in"), kgo.ConsumeTopics("out"),
-				kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			if _, err := kadm.NewClient(cl).CreateTopics(ctx, 2, 1, nil, "in", "out"); err != nil {
-				t.Fatal(err)
-			}
+			cl := pipeClient(t, ctx, addr, "in", "out", 2)
 			// Each value, a number, comes out with up to 288 bytes after
 			// it, and goes through a repartition topic on the way.
 			top := NewTopology()

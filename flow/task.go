@@ -293,6 +293,12 @@ func (t *task) advance() error {
 	if wm <= t.watermark && !t.timersDue {
 		return nil
 	}
+	return t.raiseWatermark(wm)
+}
+
+// raiseWatermark sets the watermark to wm (unless it is higher already)
+// and runs the operators' watermark reactions.
+func (t *task) raiseWatermark(wm int64) error {
 	t.watermark, t.timersDue = max(t.watermark, wm), false
 	for _, f := range t.onWatermark {
 		if err := f(t, t.watermark); err != nil {
@@ -319,16 +325,7 @@ func (t *task) endInput() (err error) {
 	if t.watermark == math.MaxInt64 && !t.timersDue {
 		return nil
 	}
-	t.watermark, t.timersDue = math.MaxInt64, false
-	for _, f := range t.onWatermark {
-		if err := f(t, t.watermark); err != nil {
-			return err
-		}
-	}
-	if t.metrics != nil {
-		t.metrics.advanced(t)
-	}
-	return nil
+	return t.raiseWatermark(math.MaxInt64)
 }
 
 // tick runs the wall clock's reactions and lets idle inputs stop holding
