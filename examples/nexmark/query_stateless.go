@@ -19,12 +19,17 @@ func Q0(cfg Config) *flow.Topology {
 
 // Q1 is query 1, currency conversion: every bid, its price converted to
 // euro cents (as model.Q1: Price*908/1000, rounded toward zero).
+//
+// The conversion changes the bid in place: the source decodes a new event
+// for each record, and nothing but this chain of operators sees it, as a
+// Kafka Streams mapValues may change the object it is given when nothing
+// else holds it. (A topology that branched the stream before the
+// conversion would have to copy the bid instead.)
 func Q1(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
 	flow.MapValues(bids(source(top, cfg)), func(_ []byte, e model.Event) model.Event {
-		b := *e.Bid
-		b.Price = b.Price * model.Q1RateNumerator / model.Q1RateDenominator
-		return model.Event{Bid: &b}
+		e.Bid.Price = e.Bid.Price * model.Q1RateNumerator / model.Q1RateDenominator
+		return e
 	}, flow.Named("q1-euros"), flow.WithValueCodec(EventCodec())).To(cfg.Output, flow.Named("q1-sink"))
 	return top
 }

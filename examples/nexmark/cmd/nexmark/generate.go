@@ -82,9 +82,12 @@ func generate(args []string) error {
 }
 
 // producer returns a client that writes to the partition each record
-// names.
+// names, in uncompressed batches: the default of Kafka's producer and of
+// flow's (franz-go's would be snappy), so that the queries' figures do
+// not include decompressing their input.
 func producer(brokers []string) (*kgo.Client, error) {
 	return kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(100_000))
 }
 
