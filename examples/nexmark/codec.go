@@ -86,6 +86,23 @@ func BidCodec() flow.Codec[model.Bid] {
 	}
 }
 
+// bidRefCodec is BidCodec for a pointer to the bid, which flow hands from
+// operator to operator without copying it (a struct is copied into a new
+// allocation each time an operator returns one).
+func bidRefCodec() flow.Codec[*model.Bid] {
+	return flow.CodecFuncs[*model.Bid]{
+		EncodeFunc: func(b *model.Bid) ([]byte, error) { return appendEvent(nil, model.Event{Bid: b}) },
+		DecodeFunc: func(data []byte) (*model.Bid, error) {
+			b, err := decodeBid(data)
+			if err != nil {
+				return nil, err
+			}
+			return &b, nil
+		},
+		AppendFunc: func(dst []byte, b *model.Bid) ([]byte, error) { return appendEvent(dst, model.Event{Bid: b}) },
+	}
+}
+
 // encodeEvent encodes a valid event.
 func encodeEvent(e model.Event) []byte { return model.Encode(make([]byte, 0, eventSize(e)), e) }
 

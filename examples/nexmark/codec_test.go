@@ -41,6 +41,7 @@ func roundTrip[T any](t *testing.T, name string, c flow.Codec[T], v T) {
 func TestCodecs(t *testing.T) {
 	bid := model.Bid{Auction: 1001, Bidder: 2002, Price: 1234, Channel: "Google", URL: "https://x/y", DateTime: 1767225600123, Extra: "xyz"}
 	roundTrip(t, "bid", BidCodec(), bid)
+	roundTrip(t, "bid by reference", bidRefCodec(), &bid)
 	roundTrip(t, "q2", Q2Codec(), model.Q2Row{Auction: 1230, Price: 77})
 	roundTrip(t, "q3", Q3Codec(), model.Q3Row{Name: "Kate Bloggs", City: "Boise", State: "ID", Auction: 1001})
 	roundTrip(t, "q4", Q4Codec(), model.Q4Row{Category: 10, Auctions: 3, TotalPrice: 3003, AveragePrice: 1001})
