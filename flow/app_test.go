@@ -230,15 +230,8 @@ func TestAppPurgeRepartition(t *testing.T) {
 			addr := startBroker(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("words"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
+			cl := pipeClient(t, ctx, addr, "words", "counts", 2)
 			admin := kadm.NewClient(cl)
-			if _, err := admin.CreateTopics(ctx, 2, 1, nil, "words", "counts"); err != nil {
-				t.Fatal(err)
-			}
 			runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Guarantee: g,
 				CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond})
 			var in []*kgo.Record
