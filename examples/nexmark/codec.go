@@ -57,12 +57,20 @@ const RowVersion = 1
 var ErrRow = errors.New("nexmark: bad row")
 
 // EventCodec is the codec of the input topic's values: flow/nexmark's
-// binary encoding of events.
-func EventCodec() flow.Codec[model.Event] {
-	return flow.CodecFuncs[model.Event]{
-		EncodeFunc: func(e model.Event) ([]byte, error) { return appendEvent(nil, e) },
-		DecodeFunc: model.Decode,
-		AppendFunc: appendEvent,
+// binary encoding of events. It decodes each event with model.DecodeRef:
+// flow keeps values in interfaces, where a pointer takes no allocation of
+// its own, and the event and its bid take one together.
+func EventCodec() flow.Codec[*model.Event] {
+	appendRef := func(dst []byte, e *model.Event) ([]byte, error) {
+		if e == nil {
+			return nil, fmt.Errorf("%w: a nil event", ErrRow)
+		}
+		return appendEvent(dst, *e)
+	}
+	return flow.CodecFuncs[*model.Event]{
+		EncodeFunc: func(e *model.Event) ([]byte, error) { return appendRef(nil, e) },
+		DecodeFunc: model.DecodeRef,
+		AppendFunc: appendRef,
 	}
 }
 

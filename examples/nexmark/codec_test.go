@@ -41,6 +41,8 @@ func roundTrip[T any](t *testing.T, name string, c flow.Codec[T], v T) {
 func TestCodecs(t *testing.T) {
 	bid := model.Bid{Auction: 1001, Bidder: 2002, Price: 1234, Channel: "Google", URL: "https://x/y", DateTime: 1767225600123, Extra: "xyz"}
 	roundTrip(t, "bid", BidCodec(), bid)
+	roundTrip(t, "event", EventCodec(), &model.Event{Bid: &bid})
+	roundTrip(t, "person event", EventCodec(), &model.Event{Person: &model.Person{ID: 1000, Name: "Kate Bloggs", City: "Boise"}})
 	roundTrip(t, "bid by reference", bidRefCodec(), &bid)
 	roundTrip(t, "q2", Q2Codec(), model.Q2Row{Auction: 1230, Price: 77})
 	roundTrip(t, "q3", Q3Codec(), model.Q3Row{Name: "Kate Bloggs", City: "Boise", State: "ID", Auction: 1001})
@@ -62,7 +64,9 @@ func TestCodecs(t *testing.T) {
 	if _, err := Q2Codec().Decode([]byte{RowVersion, 0x80}); !errors.Is(err, ErrRow) {
 		t.Errorf("a truncated varint: %v, want ErrRow", err)
 	}
-	if _, err := EventCodec().Encode(model.Event{}); !errors.Is(err, ErrRow) {
-		t.Errorf("encoding an invalid event: %v, want ErrRow", err)
+	for _, e := range []*model.Event{nil, {}} {
+		if _, err := EventCodec().Encode(e); !errors.Is(err, ErrRow) {
+			t.Errorf("encoding the invalid event %+v: %v, want ErrRow", e, err)
+		}
 	}
 }

@@ -22,16 +22,16 @@ func Q3(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
 	events := source(top, cfg)
 
-	auctions := flow.Map(events.Filter(func(_ []byte, e model.Event) bool {
+	auctions := flow.Map(events.Filter(func(_ []byte, e *model.Event) bool {
 		return e.Auction != nil && e.Auction.Category == model.Q3Category
-	}, flow.Named("q3-select-auctions")), func(_ []byte, e model.Event) (int64, int64) {
+	}, flow.Named("q3-select-auctions")), func(_ []byte, e *model.Event) (int64, int64) {
 		return e.Auction.ID, e.Auction.Seller
 	}, flow.Named("q3-key-auctions"), flow.WithKeyCodec(flow.Int64()), flow.WithValueCodec(flow.Int64()))
 	sellerOf := auctions.GroupByKey(flow.Named("q3-auctions-by-id")).Reduce(latestOf[int64], flow.Named("q3-auctions"))
 
-	people := flow.Map(events.Filter(func(_ []byte, e model.Event) bool {
+	people := flow.Map(events.Filter(func(_ []byte, e *model.Event) bool {
 		return e.Person != nil && q3States[e.Person.State]
-	}, flow.Named("q3-select-people")), func(_ []byte, e model.Event) (int64, model.Q3Row) {
+	}, flow.Named("q3-select-people")), func(_ []byte, e *model.Event) (int64, model.Q3Row) {
 		p := e.Person
 		return p.ID, model.Q3Row{Name: p.Name, City: p.City, State: p.State}
 	}, flow.Named("q3-key-people"), flow.WithKeyCodec(flow.Int64()), flow.WithValueCodec(Q3Codec()))

@@ -31,7 +31,7 @@ import (
 func Q5(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
 	slide := model.Q5WindowSlide
-	byAuction := flow.Map(bids(source(top, cfg)), func(_ []byte, e model.Event) (int64, struct{}) {
+	byAuction := flow.Map(bids(source(top, cfg)), func(_ []byte, e *model.Event) (int64, struct{}) {
 		return e.Bid.Auction, struct{}{}
 	}, flow.Named("q5-key-by-auction"), flow.WithKeyCodec(flow.Int64()), flow.WithValueCodec(emptyCodec()))
 	panes := flow.WindowedBy(byAuction.GroupByKey(flow.Named("q5-bids-by-auction")), flow.Tumbling(slide).WithGrace(cfg.Grace)).

@@ -24,7 +24,7 @@ func Q7(cfg Config) *flow.Topology {
 	windows := flow.Tumbling(model.Q7WindowSize).WithGrace(cfg.Grace)
 	local := flow.AggregateWindows(flow.WindowedBy(bids(source(top, cfg)).GroupByKey(), windows),
 		func() q7Highest { return q7Highest{} },
-		func(_ []byte, e model.Event, h q7Highest) q7Highest { return h.add(e.Bid) },
+		func(_ []byte, e *model.Event, h q7Highest) q7Highest { return h.add(e.Bid) },
 		flow.Named("q7-local"), flow.EmitFinal(), flow.WithValueCodec(q7HighestCodec()))
 
 	byWindow := flow.Map(local.ToStream(), func(w flow.Windowed[[]byte], h q7Highest) (int64, q7Highest) {

@@ -17,7 +17,7 @@ import (
 // end plus cfg.Grace. A window that saw both makes a row.
 func Q8(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
-	byPerson := flow.FlatMap(source(top, cfg), func(_ []byte, e model.Event) []flow.KeyValue[int64, q8Seen] {
+	byPerson := flow.FlatMap(source(top, cfg), func(_ []byte, e *model.Event) []flow.KeyValue[int64, q8Seen] {
 		switch {
 		case e.Person != nil:
 			return []flow.KeyValue[int64, q8Seen]{{Key: e.Person.ID, Value: q8Seen{Registered: true, Name: e.Person.Name}}}

@@ -28,7 +28,7 @@ func Q0(cfg Config) *flow.Topology {
 // the bid, which flow passes on without a new allocation.
 func Q1(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
-	flow.MapValues(bids(source(top, cfg)), func(_ []byte, e model.Event) *model.Bid {
+	flow.MapValues(bids(source(top, cfg)), func(_ []byte, e *model.Event) *model.Bid {
 		e.Bid.Price = e.Bid.Price * model.Q1RateNumerator / model.Q1RateDenominator
 		return e.Bid
 	}, flow.Named("q1-euros"), flow.WithValueCodec(bidRefCodec())).To(cfg.Output, flow.Named("q1-sink"))
@@ -39,10 +39,10 @@ func Q1(cfg Config) *flow.Topology {
 // auction whose id is a multiple of 123 (as model.Q2).
 func Q2(cfg Config) *flow.Topology {
 	top := flow.NewTopology()
-	selected := source(top, cfg).Filter(func(_ []byte, e model.Event) bool {
+	selected := source(top, cfg).Filter(func(_ []byte, e *model.Event) bool {
 		return e.Bid != nil && e.Bid.Auction%model.Q2AuctionModulus == 0
 	}, flow.Named("q2-select"))
-	flow.MapValues(selected, func(_ []byte, e model.Event) model.Q2Row {
+	flow.MapValues(selected, func(_ []byte, e *model.Event) model.Q2Row {
 		return model.Q2Row{Auction: e.Bid.Auction, Price: e.Bid.Price}
 	}, flow.Named("q2-project"), flow.WithValueCodec(Q2Codec())).To(cfg.Output, flow.Named("q2-sink"))
 	return top

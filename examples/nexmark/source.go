@@ -48,12 +48,12 @@ func BenchmarkConfig(n int64, span time.Duration) model.GeneratorConfig {
 // source reads the events of cfg.Input, each at its own event time (the
 // DateTime of its person, auction or bid, whatever the record's
 // timestamp).
-func source(top *flow.Topology, cfg Config) flow.Stream[[]byte, model.Event] {
+func source(top *flow.Topology, cfg Config) flow.Stream[[]byte, *model.Event] {
 	return flow.Source(top, cfg.Input, flow.Bytes(), EventCodec(), flow.Named("events"),
-		flow.Timestamps(func(_ []byte, e model.Event, _ time.Time) time.Time { return time.UnixMilli(e.Time()) }))
+		flow.Timestamps(func(_ []byte, e *model.Event, _ time.Time) time.Time { return time.UnixMilli(e.Time()) }))
 }
 
 // bids keeps the bids of a stream of events.
-func bids(events flow.Stream[[]byte, model.Event]) flow.Stream[[]byte, model.Event] {
-	return events.Filter(func(_ []byte, e model.Event) bool { return e.Bid != nil }, flow.Named("bids"))
+func bids(events flow.Stream[[]byte, *model.Event]) flow.Stream[[]byte, *model.Event] {
+	return events.Filter(func(_ []byte, e *model.Event) bool { return e.Bid != nil }, flow.Named("bids"))
 }

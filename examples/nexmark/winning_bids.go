@@ -26,7 +26,7 @@ import (
 // input's disorder, comes at most cfg.Grace behind the watermark), when a
 // timer drops it.
 func winningBids(top *flow.Topology, cfg Config, prefix string) flow.Stream[int64, winningBid] {
-	byAuction := flow.FlatMap(source(top, cfg), func(_ []byte, e model.Event) []flow.KeyValue[int64, auctionOrBid] {
+	byAuction := flow.FlatMap(source(top, cfg), func(_ []byte, e *model.Event) []flow.KeyValue[int64, auctionOrBid] {
 		switch {
 		case e.Auction != nil:
 			a := e.Auction

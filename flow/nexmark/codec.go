@@ -90,11 +90,41 @@ func Encode(dst []byte, e Event) []byte {
 // Errors wrap ErrCorrupt or ErrVersion. The event does not share memory
 // with b.
 func Decode(b []byte) (Event, error) {
+	e, err := DecodeRef(b)
+	if err != nil {
+		return Event{}, err
+	}
+	return *e, nil
+}
+
+// The allocations DecodeRef makes: an event and the person, auction or
+// bid it points to, in one.
+type (
+	personEvent struct {
+		event  Event
+		person Person
+	}
+	auctionEvent struct {
+		event   Event
+		auction Auction
+	}
+	bidEvent struct {
+		event Event
+		bid   Bid
+	}
+)
+
+// DecodeRef is Decode returning a pointer to the event, which it
+// allocates together with the person, auction or bid the event points to:
+// two allocations in all (that and the texts'), where a program that
+// keeps the event of Decode behind a pointer or in an interface makes
+// three.
+func DecodeRef(b []byte) (*Event, error) {
 	if len(b) < 2 {
-		return Event{}, fmt.Errorf("%w: %d bytes, too short for a header", ErrCorrupt, len(b))
+		return nil, fmt.Errorf("%w: %d bytes, too short for a header", ErrCorrupt, len(b))
 	}
 	if b[0] != CodecVersion {
-		return Event{}, fmt.Errorf("%w: version %d", ErrVersion, b[0])
+		return nil, fmt.Errorf("%w: version %d", ErrVersion, b[0])
 	}
 	kind := Kind(b[1])
 	var n, t int
@@ -106,7 +136,7 @@ func Decode(b []byte) (Event, error) {
 	case KindBid:
 		n, t = 4, 3
 	default:
-		return Event{}, fmt.Errorf("%w: unknown kind %d at offset 1", ErrCorrupt, b[1])
+		return nil, fmt.Errorf("%w: unknown kind %d at offset 1", ErrCorrupt, b[1])
 	}
 	d := decoder{b: b, offset: 2}
 	var numbers [maxNumbers]int64
@@ -126,7 +156,7 @@ func Decode(b []byte) (Event, error) {
 		d.fail("texts of %d bytes where %d remain", total, len(b)-d.offset)
 	}
 	if d.err != nil {
-		return Event{}, d.err
+		return nil, d.err
 	}
 	var texts [maxTexts]string
 	all := string(b[d.offset:])
@@ -137,22 +167,28 @@ func Decode(b []byte) (Event, error) {
 	}
 	switch kind {
 	case KindPerson:
-		return Event{Person: &Person{
+		x := &personEvent{person: Person{
 			ID: numbers[0], DateTime: numbers[1],
 			Name: texts[0], EmailAddress: texts[1], CreditCard: texts[2],
 			City: texts[3], State: texts[4], Extra: texts[5],
-		}}, nil
+		}}
+		x.event.Person = &x.person
+		return &x.event, nil
 	case KindAuction:
-		return Event{Auction: &Auction{
+		x := &auctionEvent{auction: Auction{
 			ID: numbers[0], InitialBid: numbers[1], Reserve: numbers[2],
 			DateTime: numbers[3], Expires: numbers[4], Seller: numbers[5], Category: numbers[6],
 			ItemName: texts[0], Description: texts[1], Extra: texts[2],
-		}}, nil
+		}}
+		x.event.Auction = &x.auction
+		return &x.event, nil
 	}
-	return Event{Bid: &Bid{
+	x := &bidEvent{bid: Bid{
 		Auction: numbers[0], Bidder: numbers[1], Price: numbers[2], DateTime: numbers[3],
 		Channel: texts[0], URL: texts[1], Extra: texts[2],
-	}}, nil
+	}}
+	x.event.Bid = &x.bid
+	return &x.event, nil
 }
 
 // decoder reads varints from b, from offset, until the first fault, which

@@ -71,6 +71,28 @@ func TestDecodeDoesNotShareMemory(t *testing.T) {
 	}
 }
 
+// TestDecodeRef checks that DecodeRef gives Decode's event, behind a
+// pointer, with two allocations (the event with its person, auction or
+// bid, and the texts), and Decode's errors.
+func TestDecodeRef(t *testing.T) {
+	for _, e := range codecCases() {
+		b := Encode(nil, e)
+		got, err := DecodeRef(b)
+		if err != nil {
+			t.Fatalf("DecodeRef(Encode(%+v)): %v", e, err)
+		}
+		if !reflect.DeepEqual(*got, e) {
+			t.Fatalf("DecodeRef(Encode(e)) = %+v, want %+v", *got, e)
+		}
+		if allocs := testing.AllocsPerRun(100, func() { got, _ = DecodeRef(b) }); allocs > 2 {
+			t.Errorf("DecodeRef of a %v: %.0f allocations, want 2 at most", e.Kind(), allocs)
+		}
+	}
+	if _, err := DecodeRef([]byte{CodecVersion, 4}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("DecodeRef of kind 4: error %v, want ErrCorrupt", err)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	valid := Encode(nil, codecCases()[3])
 	tests := []struct {
