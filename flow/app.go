@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +40,9 @@ type App struct {
 	// promise is a.onProduced, the promise of every record produced but
 	// those of appendedPromise, a.onAppendedProduced.
 	promise, appendedPromise func(*kgo.Record, error)
+	// values holds the values of the records produced with
+	// appendedPromise.
+	values valueArena
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -359,6 +361,7 @@ func (a *App) step(ctx context.Context) error {
 	for _, t := range a.tasks {
 		t.dirty = true
 	}
+	a.values.recycle()
 	processErr := a.processAll(fetches)
 	if processErr == nil {
 		processErr = a.tick()
@@ -873,13 +876,12 @@ func (a *App) shutdown() {
 }
 
 // produce sends a record, remembering the first error, and the offsets
-// of changelog records.
+// of changelog records. The promise is called for every record, sent or
+// not.
 func (a *App) produce(r *kgo.Record, promise func(*kgo.Record, error)) {
 	if a.session != nil && !a.inTransaction {
 		if err := a.beginTransaction(); err != nil {
-			a.produceMu.Lock()
-			a.produceErr = cmp.Or(a.produceErr, err)
-			a.produceMu.Unlock()
+			promise(r, err)
 			return
 		}
 	}
@@ -907,21 +909,12 @@ func (a *App) onProduced(r *kgo.Record, err error) {
 	recordPool.Put(r)
 }
 
-// onAppendedProduced is the promise of the records whose values are
-// buffers of flow's (a.appendedPromise): as onProduced, and then the
-// record goes back to appendedPool with its buffer.
+// onAppendedProduced is the promise of the records whose values are in
+// a.values (a.appendedPromise): as onProduced, and then the arena has one
+// record less waiting.
 func (a *App) onAppendedProduced(r *kgo.Record, err error) {
-	if err != nil {
-		a.onProduced(r, err)
-		return
-	}
-	a.recordProduced(r)
-	value := r.Value[:0]
-	if cap(value) > maxPooledValue {
-		value = nil
-	}
-	*r = kgo.Record{Value: value}
-	appendedPool.Put(r)
+	a.onProduced(r, err)
+	a.values.pending.Add(-1)
 }
 
 // takeProduceErr returns and clears the first produce error.
@@ -943,14 +936,16 @@ func (o appOutput) send(topic string, partition int32, key, value []byte, ts int
 	return nil
 }
 
+// sendAppended encodes the value into the instance's arena of values.
+// REQUIRES: a.tasksMu is held.
 func (o appOutput) sendAppended(topic string, partition int32, key []byte, encode appendFunc, value any, ts int64, headers []kgo.RecordHeader) error {
-	r := appendedPool.Get().(*kgo.Record)
-	b, err := encode(r.Value[:0], value)
+	b, err := o.a.values.encode(encode, value)
 	if err != nil {
-		appendedPool.Put(r)
 		return err
 	}
+	r := recordPool.Get().(*kgo.Record)
 	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, b, time.UnixMilli(ts), headers, partition
+	o.a.values.pending.Add(1)
 	o.a.produce(r, o.a.appendedPromise)
 	return nil
 }

@@ -1,0 +1,140 @@
+package flow
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// appendBytes is an appendFunc for []byte values.
+func appendBytes(dst []byte, v any) ([]byte, error) { return append(dst, v.([]byte)...), nil }
+
+// valueOf is a value of n bytes, all c.
+func valueOf(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
+
+// encodeAll encodes values into the arena, failing the test on an error.
+func encodeAll(t *testing.T, va *valueArena, values ...[]byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, v := range values {
+		b, err := va.encode(appendBytes, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, v) {
+			t.Fatalf("encoded %d bytes %q..., want %d", len(b), b[:min(len(b), 8)], len(v))
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func TestValueArenaConsecutive(t *testing.T) {
+	var va valueArena
+	got := encodeAll(t, &va, valueOf('a', 10), valueOf('b', 20), nil, valueOf('c', 5))
+	if len(va.chunks) != 1 || va.off != 35 {
+		t.Fatalf("%d chunks, offset %d; want 1 chunk, offset 35", len(va.chunks), va.off)
+	}
+	if &got[1][0] != &va.chunks[0][10] || &got[3][0] != &va.chunks[0][30] {
+		t.Error("values are not one after another in the chunk")
+	}
+	if got[2] == nil {
+		t.Error("an empty encoding came back nil, which Kafka reads as null")
+	}
+	for i, b := range got {
+		if cap(b) != len(b) {
+			t.Errorf("value %d: capacity %d beyond its length %d", i, cap(b), len(b))
+		}
+	}
+	// Appending to a value must not overwrite the next one.
+	_ = append(got[0], 'x')
+	if got[1][0] != 'b' {
+		t.Errorf("appending to a value changed the next: %q", got[1][:1])
+	}
+}
+
+func TestValueArenaChunkFull(t *testing.T) {
+	var va valueArena
+	first := encodeAll(t, &va, valueOf('a', arenaChunkSize-10))
+	// Does not fit in the 10 bytes left: a buffer of its own, and the
+	// next value goes to a new chunk.
+	own := encodeAll(t, &va, valueOf('b', 20))
+	if &own[0][0] == &va.chunks[0][arenaChunkSize-10] {
+		t.Fatal("a value went past its chunk's end")
+	}
+	next := encodeAll(t, &va, valueOf('c', 5))
+	if len(va.chunks) != 2 || &next[0][0] != &va.chunks[1][0] {
+		t.Fatalf("the value after one that did not fit is not at the start of a new chunk (%d chunks)", len(va.chunks))
+	}
+	// A value larger than a chunk.
+	huge := encodeAll(t, &va, valueOf('d', 2*arenaChunkSize))
+	if len(huge[0]) != 2*arenaChunkSize {
+		t.Fatalf("a value of %d bytes came back with %d", 2*arenaChunkSize, len(huge[0]))
+	}
+	// Exactly filling a chunk moves on to the next without a buffer of
+	// its own.
+	va.recycle()
+	exact := encodeAll(t, &va, valueOf('e', arenaChunkSize), valueOf('f', 1))
+	if &exact[0][0] != &va.chunks[0][0] || &exact[1][0] != &va.chunks[1][0] {
+		t.Error("a value that fills a chunk exactly was not written in it, or the next not in the next chunk")
+	}
+	if first[0][0] != 'e' {
+		t.Error("recycle with nothing pending did not reuse the first chunk")
+	}
+}
+
+func TestValueArenaRecycle(t *testing.T) {
+	var va valueArena
+	encodeAll(t, &va, valueOf('a', arenaChunkSize), valueOf('b', arenaChunkSize), valueOf('c', 1))
+	if len(va.chunks) != 3 {
+		t.Fatalf("%d chunks, want 3", len(va.chunks))
+	}
+	chunk0 := &va.chunks[0][0]
+
+	// Nothing pending: the round starts over at the first chunk, and
+	// keeps the chunks the round reached.
+	va.recycle()
+	if len(va.chunks) != 3 || va.used != 0 || va.off != 0 {
+		t.Fatalf("after recycle: %d chunks, at %d/%d; want 3 at 0/0", len(va.chunks), va.used, va.off)
+	}
+	again := encodeAll(t, &va, valueOf('d', 8))
+	if &again[0][0] != chunk0 {
+		t.Error("recycle with nothing pending did not start over at the first chunk")
+	}
+	// A round that reached only the first chunk lets the others go.
+	va.recycle()
+	if len(va.chunks) != 1 {
+		t.Errorf("after a round of one chunk: %d chunks kept, want 1", len(va.chunks))
+	}
+
+	// A record pending: its value is never written again.
+	held := encodeAll(t, &va, valueOf('e', 8))
+	va.pending.Add(1)
+	va.recycle()
+	encodeAll(t, &va, valueOf('f', arenaChunkSize), valueOf('g', 8))
+	if !bytes.Equal(held[0], valueOf('e', 8)) {
+		t.Errorf("a pending record's value was overwritten: %q", held[0])
+	}
+	// Once its promise is called, the arena reuses its chunks again.
+	va.pending.Add(-1)
+	va.recycle()
+	reused := encodeAll(t, &va, valueOf('h', 8))
+	if &reused[0][0] == &held[0][0] {
+		t.Error("the chunks let go while a record was pending came back")
+	}
+	if len(va.chunks) != 2 {
+		t.Errorf("%d chunks, want the 2 of the last round", len(va.chunks))
+	}
+}
+
+func TestValueArenaError(t *testing.T) {
+	var va valueArena
+	bad := errors.New("bad value")
+	if _, err := va.encode(func([]byte, any) ([]byte, error) { return nil, bad }, nil); !errors.Is(err, bad) {
+		t.Fatalf("error %v, want %v", err, bad)
+	}
+	got := encodeAll(t, &va, valueOf('a', 3))
+	if &got[0][0] != &va.chunks[0][0] {
+		t.Error("a failed encoding took room in the chunk")
+	}
+}
