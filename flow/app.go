@@ -38,11 +38,11 @@ type App struct {
 	// compression is the producer's compression (Config.Compression).
 	compression []kgo.CompressionCodec
 	// promise is a.onProduced, the promise of every record produced but
-	// those of appendedPromise, a.onAppendedProduced.
-	promise, appendedPromise func(*kgo.Record, error)
-	// values holds the values of the records produced with
-	// appendedPromise.
-	values valueArena
+	// those of sentPromise, a.onSent.
+	promise, sentPromise func(*kgo.Record, error)
+	// sent holds the records the tasks produce (with sentPromise), and
+	// their encoded values.
+	sent sendArena
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -196,7 +196,7 @@ func New(top *Topology, cfg Config) (*App, error) {
 		changelogs: make(map[string]bool), repartitions: make(map[string]bool), purged: make(map[topicPartition]int64), unassigned: make(map[taskID]time.Time), active: make(map[taskID]bool), local: make(map[taskID]int64),
 		ran: make(map[taskID]bool), produced: make(map[topicPartition]int64)}
 	a.balancer = &balancer{a: a}
-	a.promise, a.appendedPromise = a.onProduced, a.onAppendedProduced
+	a.promise, a.sentPromise = a.onProduced, a.onSent
 	if a.metrics, err = newAppMetrics(cfg.Registerer, cfg.ApplicationID); err != nil {
 		return nil, fmt.Errorf("flow: register metrics: %w", err)
 	}
@@ -361,7 +361,7 @@ func (a *App) step(ctx context.Context) error {
 	for _, t := range a.tasks {
 		t.dirty = true
 	}
-	a.values.recycle()
+	a.sent.recycle()
 	processErr := a.processAll(fetches)
 	if processErr == nil {
 		processErr = a.tick()
@@ -894,7 +894,7 @@ func (a *App) produce(r *kgo.Record, promise func(*kgo.Record, error)) {
 
 // onProduced is the promise of every record produced (a.promise, made once
 // rather than a closure a record): it notes the first error, or the
-// record's offset, and then the record goes back to the pool.
+// record's offset.
 func (a *App) onProduced(r *kgo.Record, err error) {
 	if err != nil {
 		a.produceMu.Lock()
@@ -905,16 +905,13 @@ func (a *App) onProduced(r *kgo.Record, err error) {
 		return
 	}
 	a.recordProduced(r)
-	*r = kgo.Record{}
-	recordPool.Put(r)
 }
 
-// onAppendedProduced is the promise of the records whose values are in
-// a.values (a.appendedPromise): as onProduced, and then the arena has one
-// record less waiting.
-func (a *App) onAppendedProduced(r *kgo.Record, err error) {
+// onSent is the promise of the records of a.sent (a.sentPromise): as
+// onProduced, and then the arena has one record less waiting.
+func (a *App) onSent(r *kgo.Record, err error) {
 	a.onProduced(r, err)
-	a.values.pending.Add(-1)
+	a.sent.done()
 }
 
 // takeProduceErr returns and clears the first produce error.
@@ -929,25 +926,23 @@ func (a *App) takeProduceErr() error {
 // appOutput is the application's producer as a task's output.
 type appOutput struct{ a *App }
 
+// send produces a record of the instance's arena.
+// REQUIRES: a.tasksMu is held.
 func (o appOutput) send(topic string, partition int32, key, value []byte, ts int64, headers []kgo.RecordHeader) error {
-	r := recordPool.Get().(*kgo.Record)
+	r := o.a.sent.record()
 	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, value, time.UnixMilli(ts), headers, partition
-	o.a.produce(r, o.a.promise)
+	o.a.produce(r, o.a.sentPromise)
 	return nil
 }
 
-// sendAppended encodes the value into the instance's arena of values.
+// sendAppended encodes the value into the instance's arena.
 // REQUIRES: a.tasksMu is held.
 func (o appOutput) sendAppended(topic string, partition int32, key []byte, encode appendFunc, value any, ts int64, headers []kgo.RecordHeader) error {
-	b, err := o.a.values.encode(encode, value)
+	b, err := o.a.sent.encode(encode, value)
 	if err != nil {
 		return err
 	}
-	r := recordPool.Get().(*kgo.Record)
-	r.Topic, r.Key, r.Value, r.Timestamp, r.Headers, r.Partition = topic, key, b, time.UnixMilli(ts), headers, partition
-	o.a.values.pending.Add(1)
-	o.a.produce(r, o.a.appendedPromise)
-	return nil
+	return o.send(topic, partition, key, b, ts, headers)
 }
 
 func (o appOutput) partitions(topic string) (int, error) { return o.a.partitionCount(o.a.work, topic) }

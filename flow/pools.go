@@ -10,82 +10,113 @@ import (
 // The memory flow reuses between records, so that the garbage collector
 // has less to do per record.
 
-// recordPool holds records to produce, so that producing a record does
-// not allocate one: the client is done with a record once its promise
-// has been called.
-var recordPool = sync.Pool{New: func() any { return new(kgo.Record) }}
-
-// valueArena holds the values of the records flow encodes to produce
-// (output.sendAppended), one after another in large chunks, rather than
-// each in a buffer of its own: encoding a value allocates nothing, and
-// the client copies a batch's values into its request from consecutive
+// sendArena holds the records a task's output produces (output.send and
+// output.sendAppended) and the values it encodes for them, one after
+// another in large chunks, rather than each in an allocation of its own
+// or in a sync.Pool: producing a record allocates nothing, and the
+// client copies a batch's values into its request from consecutive
 // memory, which takes a fraction of the time of gathering them from
 // buffers all over the heap.
 //
-// A chunk is written again only once the client is done with every
-// value in the arena: recycle, between steps, starts over at the first
-// chunk when no record encoded into the arena is waiting for its promise
-// (after a commit, which flushes, none is), and otherwise leaves the
-// chunks to the records that hold them and takes new ones.
+// A chunk is written again only once the client is done with everything
+// in the arena: recycle, between steps, starts over at the first chunks
+// when no record of the arena is waiting for its promise (after a commit,
+// which flushes, none is), and otherwise leaves the chunks to the client
+// and takes new ones.
 //
-// The arena belongs to the goroutine that processes records: encode and
-// recycle are called with the App's tasksMu held. Only pending is
-// touched by the client's goroutines, in the records' promises.
-type valueArena struct {
-	// chunks are the arena's chunks; values go into chunks[used] from
-	// offset off, and the chunks after it are free.
-	chunks [][]byte
-	used   int
-	off    int
-	// pending counts the records whose values are in the arena (this
-	// round's or an earlier one's) and whose promises have not been
-	// called.
+// The arena belongs to the goroutine that processes records: record,
+// encode and recycle are called with the App's tasksMu held. Only pending
+// is touched by the client's goroutines, in the records' promises.
+type sendArena struct {
+	// records are the chunks of records; the next record is
+	// records[recordChunk][nextRecord], and the chunks after it are
+	// free.
+	records     [][]kgo.Record
+	recordChunk int
+	nextRecord  int
+	// values are the chunks of values; values go into values[valueChunk]
+	// from offset valueOff, and the chunks after it are free.
+	values     [][]byte
+	valueChunk int
+	valueOff   int
+	// pending counts the records of the arena (this round's or an
+	// earlier one's) whose promises have not been called.
 	pending atomic.Int64
 }
 
-// arenaChunkSize is the size of a chunk of valueArena. A value that does
-// not fit in what is left of a chunk goes into a buffer of its own, and
-// the next value into the next chunk.
-const arenaChunkSize = 128 << 10
+// The sizes of the arena's chunks. A value that does not fit in what is
+// left of a chunk goes into a buffer of its own, and the next value into
+// the next chunk.
+const (
+	arenaRecords   = 1024
+	arenaChunkSize = 128 << 10
+)
+
+// record returns a zero record of the arena, counted in pending: the
+// caller produces it with a promise that calls done.
+func (sa *sendArena) record() *kgo.Record {
+	if sa.recordChunk < len(sa.records) && sa.nextRecord == arenaRecords {
+		sa.recordChunk, sa.nextRecord = sa.recordChunk+1, 0
+	}
+	if sa.recordChunk == len(sa.records) {
+		sa.records = append(sa.records, make([]kgo.Record, arenaRecords))
+	}
+	r := &sa.records[sa.recordChunk][sa.nextRecord]
+	sa.nextRecord++
+	sa.pending.Add(1)
+	return r
+}
+
+// done is called by the promise of each record of the arena, once the
+// client is done with it.
+func (sa *sendArena) done() { sa.pending.Add(-1) }
 
 // encode appends the encoding of v to the arena and returns it (its
 // capacity cut to its length, so that appending to it cannot reach the
-// next value). The caller counts the record it goes to in pending.
-func (va *valueArena) encode(encode appendFunc, v any) ([]byte, error) {
-	if va.used < len(va.chunks) && va.off == len(va.chunks[va.used]) {
-		va.used, va.off = va.used+1, 0
+// next value).
+func (sa *sendArena) encode(encode appendFunc, v any) ([]byte, error) {
+	if sa.valueChunk < len(sa.values) && sa.valueOff == arenaChunkSize {
+		sa.valueChunk, sa.valueOff = sa.valueChunk+1, 0
 	}
-	if va.used == len(va.chunks) {
-		va.chunks = append(va.chunks, make([]byte, arenaChunkSize))
+	if sa.valueChunk == len(sa.values) {
+		sa.values = append(sa.values, make([]byte, arenaChunkSize))
 	}
-	chunk := va.chunks[va.used]
-	b, err := encode(chunk[va.off:va.off:len(chunk)], v)
+	chunk := sa.values[sa.valueChunk]
+	b, err := encode(chunk[sa.valueOff:sa.valueOff:arenaChunkSize], v)
 	if err != nil || len(b) == 0 {
 		return b[:0:0], err // empty (or nil, Kafka's null), holding no room
 	}
-	if &b[0] != &chunk[va.off] {
+	if &b[0] != &chunk[sa.valueOff] {
 		// Too big for the rest of the chunk: the encoding grew a
 		// buffer of its own.
-		va.used, va.off = va.used+1, 0
+		sa.valueChunk, sa.valueOff = sa.valueChunk+1, 0
 		return b, nil
 	}
-	va.off += len(b)
+	sa.valueOff += len(b)
 	return b[:len(b):len(b)], nil
 }
 
-// recycle starts a new round: the values written so far are left alone
-// from now on, and the chunks are written again from the first when no
-// record holding one of them is pending. The chunks this round did not
-// reach are let go, so that the arena keeps what a step needs and no
-// more.
-func (va *valueArena) recycle() {
-	keep := min(va.used+1, len(va.chunks))
-	if va.pending.Load() != 0 {
-		keep = 0
+// recycle starts a new round: what the arena holds so far is left alone
+// from now on, and its chunks are written again from the first when no
+// record of the arena is pending. The chunks this round did not reach
+// are let go, so that the arena keeps what a step needs and no more; the
+// records kept are zeroed, so that they hold on to no key or value.
+func (sa *sendArena) recycle() {
+	keepRecords := min(sa.recordChunk+1, len(sa.records))
+	keepValues := min(sa.valueChunk+1, len(sa.values))
+	if sa.pending.Load() != 0 {
+		keepRecords, keepValues = 0, 0
 	}
-	clear(va.chunks[keep:])
-	va.chunks = va.chunks[:keep]
-	va.used, va.off = 0, 0
+	for i, chunk := range sa.records[:keepRecords] {
+		if i == sa.recordChunk {
+			chunk = chunk[:sa.nextRecord]
+		}
+		clear(chunk)
+	}
+	clear(sa.records[keepRecords:])
+	clear(sa.values[keepValues:])
+	sa.records, sa.values = sa.records[:keepRecords], sa.values[:keepValues]
+	sa.recordChunk, sa.nextRecord, sa.valueChunk, sa.valueOff = 0, 0, 0, 0
 }
 
 // fetchPool lends the client the slices it decodes fetched records into
