@@ -19,9 +19,10 @@ type Codec[T any] interface {
 
 // An Appender is a Codec that can also encode a value by appending its
 // bytes to a buffer. Where flow writes records to topics (To and
-// repartition topics), it encodes values with AppendEncode into buffers
-// that it reuses once the broker has acknowledged the record, so that
-// writing a record does not allocate its bytes. AppendEncode must append
+// repartition topics), it encodes values with AppendEncode one after
+// another into large buffers, which it reuses once the broker has
+// acknowledged every record written from them, so that writing a record
+// does not allocate its bytes. AppendEncode must append
 // exactly the bytes Encode would return, and keep no reference to dst.
 // String, Int64 and Float64 are Appenders; so is a CodecFuncs whose
 // AppendFunc is set.
