@@ -41,8 +41,10 @@ type App struct {
 	// those of sentPromise, a.onSent.
 	promise, sentPromise func(*kgo.Record, error)
 	// sent holds the records the tasks produce (with sentPromise), and
-	// their encoded values.
-	sent sendArena
+	// their encoded values; fetched, the slices the client decodes
+	// fetched records into.
+	sent    sendArena
+	fetched fetchPool
 
 	admin *kadm.Client
 	// partitions are the partition counts of the topics the application
@@ -309,7 +311,7 @@ func (a *App) startClient() error {
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerBatchCompression(a.compression...),
-		kgo.WithPools(fetchPool{}),
+		kgo.WithPools(&a.fetched),
 		kgo.OnPartitionsAssigned(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.revoked),

@@ -98,12 +98,14 @@ func (sa *sendArena) encode(encode appendFunc, v any) ([]byte, error) {
 
 // recycle starts a new round: what the arena holds so far is left alone
 // from now on, and its chunks are written again from the first when no
-// record of the arena is pending. The chunks this round did not reach
-// are let go, so that the arena keeps what a step needs and no more; the
-// records kept are zeroed, so that they hold on to no key or value.
+// record of the arena is pending. Of the chunks this round did not reach,
+// one of each kind is let go, so that the arena shrinks to what steps
+// need over a few steps without giving up chunks a busier step will take
+// again; the records kept are zeroed, so that they hold on to no key or
+// value.
 func (sa *sendArena) recycle() {
-	keepRecords := min(sa.recordChunk+1, len(sa.records))
-	keepValues := min(sa.valueChunk+1, len(sa.values))
+	keepRecords := min(max(sa.recordChunk+1, len(sa.records)-1), len(sa.records))
+	keepValues := min(max(sa.valueChunk+1, len(sa.values)-1), len(sa.values))
 	if sa.pending.Load() != 0 {
 		keepRecords, keepValues = 0, 0
 	}
@@ -125,17 +127,53 @@ func (sa *sendArena) recycle() {
 // partition's records are processed: flow keeps no pointer to a fetched
 // record past that, only to the bytes of its key, value and headers,
 // which are not pooled.
-type fetchPool struct{}
+//
+// The slices are kept in a list of the pool's own rather than a
+// sync.Pool, which the collector empties at every cycle: the client
+// decodes the next fetch while flow processes the last, so a slice waits
+// about as long as a fetch takes to process, through several cycles of a
+// busy application's small heap. The list keeps maxFetchSlices at most;
+// the client zeroes each record before giving a slice back, so what it
+// keeps holds on to nothing else.
+type fetchPool struct {
+	mu   sync.Mutex
+	free [][]kgo.Record
+}
 
-var fetchedRecords sync.Pool
+// maxFetchSlices is the most slices fetchPool keeps: those of two
+// fetches of many small batches.
+const maxFetchSlices = 256
+
+// minFetchSlice is the least capacity of a slice fetchPool makes; it
+// rounds capacities up to a power of two, so that slices fit batches of
+// other sizes.
+const minFetchSlice = 64
 
 // GetRecords returns a pooled slice of capacity n or more, or a new one.
-func (fetchPool) GetRecords(n int) []kgo.Record {
-	if s, ok := fetchedRecords.Get().(*[]kgo.Record); ok && cap(*s) >= n {
-		return (*s)[:0]
+func (p *fetchPool) GetRecords(n int) []kgo.Record {
+	p.mu.Lock()
+	for i := len(p.free) - 1; i >= 0; i-- {
+		if s := p.free[i]; cap(s) >= n {
+			last := len(p.free) - 1
+			p.free[i], p.free[last] = p.free[last], nil
+			p.free = p.free[:last]
+			p.mu.Unlock()
+			return s[:0]
+		}
 	}
-	return make([]kgo.Record, 0, n)
+	p.mu.Unlock()
+	size := minFetchSlice
+	for size < n {
+		size *= 2
+	}
+	return make([]kgo.Record, 0, size)
 }
 
 // PutRecords takes back a slice whose records the client has zeroed.
-func (fetchPool) PutRecords(s []kgo.Record) { fetchedRecords.Put(&s) }
+func (p *fetchPool) PutRecords(s []kgo.Record) {
+	p.mu.Lock()
+	if len(p.free) < maxFetchSlices {
+		p.free = append(p.free, s)
+	}
+	p.mu.Unlock()
+}

@@ -103,10 +103,20 @@ func TestSendArenaValuesRecycle(t *testing.T) {
 	if &again[0][0] != chunk0 {
 		t.Error("recycle with nothing pending did not start over at the first chunk")
 	}
-	// A round that reached only the first chunk lets the others go.
+	// Rounds that reach only the first chunk let the others go, one a
+	// round.
+	va.recycle()
+	if len(va.values) != 2 {
+		t.Errorf("after a round of one chunk: %d chunks kept, want 2", len(va.values))
+	}
+	encodeAll(t, &va, valueOf('d', 8))
 	va.recycle()
 	if len(va.values) != 1 {
-		t.Errorf("after a round of one chunk: %d chunks kept, want 1", len(va.values))
+		t.Errorf("after two rounds of one chunk: %d chunks kept, want 1", len(va.values))
+	}
+	va.recycle() // a round of nothing keeps the chunk the next will take
+	if len(va.values) != 1 {
+		t.Errorf("after a round of nothing: %d chunks kept, want 1", len(va.values))
 	}
 
 	// A record pending: its value is never written again.
@@ -178,5 +188,34 @@ func TestSendArenaValuesError(t *testing.T) {
 	got := encodeAll(t, &va, valueOf('a', 3))
 	if &got[0][0] != &va.values[0][0] {
 		t.Error("a failed encoding took room in the chunk")
+	}
+}
+
+func TestFetchPool(t *testing.T) {
+	var p fetchPool
+	for _, n := range []int{0, 1, 64, 65, 1000} {
+		if s := p.GetRecords(n); len(s) != 0 || cap(s) < max(n, minFetchSlice) || cap(s)&(cap(s)-1) != 0 {
+			t.Errorf("GetRecords(%d): length %d, capacity %d; want 0 and a power of two of %d or more", n, len(s), cap(s), max(n, minFetchSlice))
+		}
+	}
+	small, big := p.GetRecords(10), p.GetRecords(500)
+	p.PutRecords(small)
+	p.PutRecords(big)
+	// The slice taken back is lent again, the smaller one to a batch it
+	// cannot hold only when nothing else is free.
+	if s := p.GetRecords(300); &s[:1][0] != &big[:1][0] {
+		t.Error("a slice taken back was not lent again")
+	}
+	if s := p.GetRecords(300); &s[:1][0] == &small[:1][0] {
+		t.Error("a slice too small for the batch was lent")
+	}
+	if s := p.GetRecords(5); &s[:1][0] != &small[:1][0] {
+		t.Error("the small slice taken back was not lent again")
+	}
+	for range maxFetchSlices + 10 {
+		p.PutRecords(make([]kgo.Record, 0, 1))
+	}
+	if len(p.free) != maxFetchSlices {
+		t.Errorf("the pool keeps %d slices, want %d at most", len(p.free), maxFetchSlices)
 	}
 }
