@@ -64,8 +64,11 @@
 // # Encoding
 //
 // Encode and Decode turn an event into bytes and back: a version byte, the
-// kind, the numbers as varints and the texts, documented in codec.go. The
-// structs also carry JSON tags with Flink's column names.
+// kind, the numbers as varints and the texts, documented in codec.go.
+// DecodeRef is Decode for a program that keeps events behind pointers (in
+// interfaces, as flow does): it allocates the event with its person,
+// auction or bid. The structs also carry JSON tags with Flink's column
+// names.
 //
 // # Reference queries
 //
