@@ -109,7 +109,8 @@ func (sa *sendArena) recycle() {
 	if sa.pending.Load() != 0 {
 		keepRecords, keepValues = 0, 0
 	}
-	for i, chunk := range sa.records[:keepRecords] {
+	// The chunks after the last one this round took are zero already.
+	for i, chunk := range sa.records[:min(sa.recordChunk+1, keepRecords)] {
 		if i == sa.recordChunk {
 			chunk = chunk[:sa.nextRecord]
 		}
