@@ -77,10 +77,7 @@ func runApp(t *testing.T, addr string, top *Topology, g Guarantee, stateDir stri
 // instances, one of which stops half way: every count of every word is
 // read back once, in order, with read_committed.
 func TestAppWordCount(t *testing.T) {
-	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
-		name := map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g]
-		t.Run(name, func(t *testing.T) { testAppWordCount(t, g) })
-	}
+	eachGuarantee(t, testAppWordCount)
 }
 
 func testAppWordCount(t *testing.T, g Guarantee) {
@@ -225,59 +222,57 @@ func TestAppCompression(t *testing.T) {
 // (RepartitionPurgeInterval), under both guarantees, never past what the
 // group committed.
 func TestAppPurgeRepartition(t *testing.T) {
-	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
-		t.Run(map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g], func(t *testing.T) {
-			addr := startBroker(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			cl := pipeClient(t, ctx, addr, "words", "counts", 2)
-			admin := kadm.NewClient(cl)
-			runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Guarantee: g,
-				CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond})
-			var in []*kgo.Record
-			for i := range 200 {
-				in = append(in, &kgo.Record{Value: fmt.Appendf(nil, "w%02d", i%20)})
+	eachGuarantee(t, func(t *testing.T, g Guarantee) {
+		addr := startBroker(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cl := pipeClient(t, ctx, addr, "words", "counts", 2)
+		admin := kadm.NewClient(cl)
+		runConfigured(t, ctx, addr, Config{StateDir: t.TempDir(), Guarantee: g,
+			CommitInterval: 50 * time.Millisecond, RepartitionPurgeInterval: 50 * time.Millisecond})
+		var in []*kgo.Record
+		for i := range 200 {
+			in = append(in, &kgo.Record{Value: fmt.Appendf(nil, "w%02d", i%20)})
+		}
+		if err := cl.ProduceSync(ctx, in...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		topic := RepartitionTopic("wc", "by-word")
+		for {
+			if ctx.Err() != nil {
+				t.Fatalf("the records of %s were not purged", topic)
 			}
-			if err := cl.ProduceSync(ctx, in...).FirstErr(); err != nil {
+			starts, err := admin.ListStartOffsets(ctx, topic)
+			if err != nil {
+				continue // not created yet
+			}
+			ends, err := admin.ListEndOffsets(ctx, topic)
+			if err != nil {
 				t.Fatal(err)
 			}
-			topic := RepartitionTopic("wc", "by-word")
-			for {
-				if ctx.Err() != nil {
-					t.Fatalf("the records of %s were not purged", topic)
-				}
-				starts, err := admin.ListStartOffsets(ctx, topic)
-				if err != nil {
-					continue // not created yet
-				}
-				ends, err := admin.ListEndOffsets(ctx, topic)
-				if err != nil {
-					t.Fatal(err)
-				}
-				committed, err := admin.FetchOffsets(ctx, "wc")
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Done once every record was consumed (the committed
-				// offset at the end, or before the last transaction's
-				// marker) and purged up to the committed offset.
-				written, done := int64(0), true
-				ends.Each(func(end kadm.ListedOffset) {
-					written += end.Offset
-					start, _ := starts.Lookup(end.Topic, end.Partition)
-					c, ok := committed.Lookup(end.Topic, end.Partition)
-					if start.Offset > 0 && (!ok || c.At < start.Offset) {
-						t.Fatalf("%s/%d purged to %d, past the committed offset %v", end.Topic, end.Partition, start.Offset, c.At)
-					}
-					done = done && ok && c.At >= end.Offset-1 && start.Offset == c.At
-				})
-				if written >= 200 && done {
-					return
-				}
-				time.Sleep(20 * time.Millisecond)
+			committed, err := admin.FetchOffsets(ctx, "wc")
+			if err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			// Done once every record was consumed (the committed
+			// offset at the end, or before the last transaction's
+			// marker) and purged up to the committed offset.
+			written, done := int64(0), true
+			ends.Each(func(end kadm.ListedOffset) {
+				written += end.Offset
+				start, _ := starts.Lookup(end.Topic, end.Partition)
+				c, ok := committed.Lookup(end.Topic, end.Partition)
+				if start.Offset > 0 && (!ok || c.At < start.Offset) {
+					t.Fatalf("%s/%d purged to %d, past the committed offset %v", end.Topic, end.Partition, start.Offset, c.At)
+				}
+				done = done && ok && c.At >= end.Offset-1 && start.Offset == c.At
+			})
+			if written >= 200 && done {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }
 
 // TestAppStateCleanup checks that the state directory of a task assigned
@@ -340,6 +335,15 @@ func pipeClient(t *testing.T, ctx context.Context, addr, in, out string, partiti
 	return cl
 }
 
+// eachGuarantee runs f as a subtest under each processing guarantee,
+// named after it.
+func eachGuarantee(t *testing.T, f func(t *testing.T, g Guarantee)) {
+	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
+		name := map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g]
+		t.Run(name, func(t *testing.T) { f(t, g) })
+	}
+}
+
 // runConfigured runs word count as application "wc" with cfg (its
 // ApplicationID, Brokers and Logger set here) until the test ends, when
 // it checks that Run returned nil.
@@ -362,49 +366,48 @@ func runConfigured(t *testing.T, ctx context.Context, addr string, cfg Config) {
 	})
 }
 
-// TestAppAppendedValues writes values of many sizes through sinks whose
-// codecs append (Appender), so that buffers are reused for values longer
-// and shorter than they held: every value read back is the one written,
-// under both guarantees.
+// TestAppAppendedValues writes values of many sizes, more in all than a
+// chunk of the instance's arena holds, through sinks whose codecs append
+// (Appender), so that the arena's chunks are written over between steps
+// with values longer and shorter than they held: every value read back is
+// the one written, under both guarantees.
 func TestAppAppendedValues(t *testing.T) {
-	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
-		t.Run(map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g], func(t *testing.T) {
-			addr := startBroker(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			cl := pipeClient(t, ctx, addr, "in", "out", 2)
-			// Each value, a number, comes out with up to 288 bytes after
-			// it, and goes through a repartition topic on the way.
-			top := NewTopology()
-			in := Source(top, "in", String(), String())
-			MapValues(in.Repartition(Named("spread")), func(_, v string) string {
-				n, _ := strconv.Atoi(v)
-				return v + ":" + strings.Repeat("x", n%97*3)
-			}, WithValueCodec(String())).To("out")
-			runApp(t, addr, top, g, t.TempDir())
+	eachGuarantee(t, func(t *testing.T, g Guarantee) {
+		addr := startBroker(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cl := pipeClient(t, ctx, addr, "in", "out", 2)
+		// Each value, a number, comes out with up to 288 bytes after
+		// it, and goes through a repartition topic on the way.
+		top := NewTopology()
+		in := Source(top, "in", String(), String())
+		MapValues(in.Repartition(Named("spread")), func(_, v string) string {
+			n, _ := strconv.Atoi(v)
+			return v + ":" + strings.Repeat("x", n%97*3)
+		}, WithValueCodec(String())).To("out")
+		runApp(t, addr, top, g, t.TempDir())
 
-			const records = 3000
-			var batch []*kgo.Record
-			for i := range records {
-				batch = append(batch, &kgo.Record{Key: fmt.Appendf(nil, "k%d", i%13), Value: fmt.Appendf(nil, "%d", i)})
+		const records = 3000
+		var batch []*kgo.Record
+		for i := range records {
+			batch = append(batch, &kgo.Record{Key: fmt.Appendf(nil, "k%d", i%13), Value: fmt.Appendf(nil, "%d", i)})
+		}
+		if err := cl.ProduceSync(ctx, batch...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for len(seen) < records {
+			fetches := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("%d values came of %d", len(seen), records)
 			}
-			if err := cl.ProduceSync(ctx, batch...).FirstErr(); err != nil {
-				t.Fatal(err)
+			fetches.EachRecord(func(r *kgo.Record) { seen[string(r.Value)]++ })
+		}
+		for i := range records {
+			want := strconv.Itoa(i) + ":" + strings.Repeat("x", i%97*3)
+			if n := seen[want]; n == 0 || g == ExactlyOnce && n != 1 {
+				t.Fatalf("value %q came %d times", want, n)
 			}
-			seen := map[string]int{}
-			for len(seen) < records {
-				fetches := cl.PollFetches(ctx)
-				if ctx.Err() != nil {
-					t.Fatalf("%d values came of %d", len(seen), records)
-				}
-				fetches.EachRecord(func(r *kgo.Record) { seen[string(r.Value)]++ })
-			}
-			for i := range records {
-				want := strconv.Itoa(i) + ":" + strings.Repeat("x", i%97*3)
-				if n := seen[want]; n == 0 || g == ExactlyOnce && n != 1 {
-					t.Fatalf("value %q came %d times", want, n)
-				}
-			}
-		})
-	}
+		}
+	})
 }

@@ -319,11 +319,13 @@ func (g batchGraph) findCycle() bool {
 // waits for has ended.
 func (g batchGraph) endsEarly(topic string, ended func(input string) bool) bool {
 	inputs, ok := g.early[topic]
-	if !ok {
-		return false
-	}
-	for _, in := range inputs {
-		if !ended(in) {
+	return ok && allEnded(inputs, ended)
+}
+
+// allEnded reports whether every topic has ended.
+func allEnded(topics []string, ended func(string) bool) bool {
+	for _, topic := range topics {
+		if !ended(topic) {
 			return false
 		}
 	}

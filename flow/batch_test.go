@@ -225,45 +225,42 @@ func checkCounts(t *testing.T, got, want map[string]int64) {
 // included, and the input's offsets committed up to the run's bounds:
 // each run processes exactly the events after the last one's.
 func TestAppBatch(t *testing.T) {
-	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
-		name := map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g]
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			addr, admin := batchBroker(t, ctx)
-			stateDir := t.TempDir()
-			first := batchEvents(300, 0)
-			produceEvents(t, ctx, addr, first)
-			// The first run ends before the events of second 20: the
-			// records past that bound come in the same fetches as the
-			// last ones before it, and are neither processed nor
-			// committed.
-			until := at(20)
-			if err := <-runBatch(t, addr, g, stateDir, "until", Batch{Until: until}); err != nil {
-				t.Fatal(err)
-			}
-			got, ends := readWindowCounts(t, ctx, addr, admin, nil)
-			checkCounts(t, got, batchReference(first[:200]))
-			checkCommitted(t, ctx, admin, until)
+	eachGuarantee(t, func(t *testing.T, g Guarantee) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		addr, admin := batchBroker(t, ctx)
+		stateDir := t.TempDir()
+		first := batchEvents(300, 0)
+		produceEvents(t, ctx, addr, first)
+		// The first run ends before the events of second 20: the
+		// records past that bound come in the same fetches as the
+		// last ones before it, and are neither processed nor
+		// committed.
+		until := at(20)
+		if err := <-runBatch(t, addr, g, stateDir, "until", Batch{Until: until}); err != nil {
+			t.Fatal(err)
+		}
+		got, ends := readWindowCounts(t, ctx, addr, admin, nil)
+		checkCounts(t, got, batchReference(first[:200]))
+		checkCommitted(t, ctx, admin, until)
 
-			// The second reads to the end: the events of second 20 on.
-			if err := <-runBatch(t, addr, g, stateDir, "first", Batch{}); err != nil {
-				t.Fatal(err)
-			}
-			got, ends = readWindowCounts(t, ctx, addr, admin, ends)
-			checkCounts(t, got, batchReference(first[200:]))
-			checkCommitted(t, ctx, admin, time.Time{})
+		// The second reads to the end: the events of second 20 on.
+		if err := <-runBatch(t, addr, g, stateDir, "first", Batch{}); err != nil {
+			t.Fatal(err)
+		}
+		got, ends = readWindowCounts(t, ctx, addr, admin, ends)
+		checkCounts(t, got, batchReference(first[200:]))
+		checkCommitted(t, ctx, admin, time.Time{})
 
-			second := batchEvents(100, 100)
-			produceEvents(t, ctx, addr, second)
-			if err := <-runBatch(t, addr, g, stateDir, "second", Batch{}); err != nil {
-				t.Fatal(err)
-			}
-			got, _ = readWindowCounts(t, ctx, addr, admin, ends)
-			checkCounts(t, got, batchReference(second))
-			checkCommitted(t, ctx, admin, time.Time{})
-		})
-	}
+		second := batchEvents(100, 100)
+		produceEvents(t, ctx, addr, second)
+		if err := <-runBatch(t, addr, g, stateDir, "second", Batch{}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = readWindowCounts(t, ctx, addr, admin, ends)
+		checkCounts(t, got, batchReference(second))
+		checkCommitted(t, ctx, admin, time.Time{})
+	})
 }
 
 // TestAppBatchTwoInstances runs two instances of a batch run, exactly

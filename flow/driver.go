@@ -132,16 +132,6 @@ func (d *TestDriver) finish(t *task) error {
 	return d.drain()
 }
 
-// allEnded reports whether every topic has ended.
-func allEnded(topics []string, ended func(string) bool) bool {
-	for _, topic := range topics {
-		if !ended(topic) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestRecord is a record as the test driver holds it.
 type TestRecord struct {
 	Topic      string

@@ -12,10 +12,7 @@ import (
 // count of every word is read once, in order (read_committed); at least
 // once, none is missing.
 func TestAppRebalance(t *testing.T) {
-	for _, g := range []Guarantee{ExactlyOnce, AtLeastOnce} {
-		name := map[Guarantee]string{ExactlyOnce: "exactly-once", AtLeastOnce: "at-least-once"}[g]
-		t.Run(name, func(t *testing.T) { testAppRebalance(t, g) })
-	}
+	eachGuarantee(t, testAppRebalance)
 }
 
 func testAppRebalance(t *testing.T, g Guarantee) {
